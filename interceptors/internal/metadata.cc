@@ -1,0 +1,60 @@
+#include "gls/interceptors/internal/metadata.h"
+
+#include <grpc/grpc.h>
+#include <grpc/slice.h>
+
+#include "absl/strings/match.h"
+#include "gls/session/metainfo.h"
+
+namespace gls {
+namespace interceptors_internal {
+namespace {
+
+grpc_slice StaticSlice(absl::string_view s) {
+  return grpc_slice_from_static_buffer(s.data(), s.size());
+}
+
+}  // namespace
+
+absl::Time FromGrpcDeadline(std::chrono::system_clock::time_point deadline) {
+  if (deadline == std::chrono::system_clock::time_point::max()) {
+    return absl::InfiniteFuture();
+  }
+  return absl::FromChrono(deadline);
+}
+
+bool HasMetainfo(const IncomingMetadata& metadata) {
+  for (const auto& entry : metadata) {
+    MetaKind kind = MetainfoKind(View(entry.first));
+    if (kind == MetaKind::kPersistent || kind == MetaKind::kTransient) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsGrpcReservedHeader(absl::string_view name) {
+  return name.empty() || name[0] == ':' || absl::StartsWith(name, "grpc-") ||
+         name == "te" || name == "content-type" || name == "user-agent";
+}
+
+Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
+                        absl::string_view method, absl::string_view peer) {
+  Context::Builder builder(Context::Direction::kIncoming);
+  for (const auto& entry : metadata) {
+    absl::string_view name = View(entry.first);
+    if (IsGrpcReservedHeader(name)) continue;
+    builder.AddHeader(name, View(entry.second));
+  }
+  return builder.SetDeadline(deadline).SetMethod(method).SetPeer(peer).Build();
+}
+
+bool IsLegalHeader(absl::string_view name, absl::string_view value) {
+  if (grpc_header_key_is_legal(StaticSlice(name)) == 0) return false;
+  if (IsGrpcReservedHeader(name)) return false;
+  if (grpc_is_binary_header(StaticSlice(name)) != 0) return true;
+  return grpc_header_nonbin_value_is_legal(StaticSlice(value)) != 0;
+}
+
+}  // namespace interceptors_internal
+}  // namespace gls

@@ -1,0 +1,55 @@
+// gls/interceptors/internal/metadata.h
+//
+// Internal to gls; not for use outside the library.
+//
+// Conversions between gRPC metadata and gls::Context shared by the server and
+// client interceptors.
+//
+// Thread-safety: all functions are thread-safe (pure).
+
+#ifndef GLS_INTERCEPTORS_INTERNAL_METADATA_H_
+#define GLS_INTERCEPTORS_INTERNAL_METADATA_H_
+
+#include <grpcpp/support/string_ref.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "gls/session/context.h"
+
+namespace gls {
+namespace interceptors_internal {
+
+using IncomingMetadata = std::multimap<grpc::string_ref, grpc::string_ref>;
+using OutgoingMetadata = std::multimap<std::string, std::string>;
+
+inline absl::string_view View(grpc::string_ref s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+// gRPC's "no deadline" (time_point::max()) becomes absl::InfiniteFuture().
+absl::Time FromGrpcDeadline(std::chrono::system_clock::time_point deadline);
+
+// True if any header is a persistent or transient metainfo header. Does not
+// allocate.
+bool HasMetainfo(const IncomingMetadata& metadata);
+
+// The backup context of an incoming request (transient -> upstream), without
+// gRPC's own headers and HTTP/2 pseudo headers.
+Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
+                        absl::string_view method, absl::string_view peer);
+
+// True for headers gRPC manages itself ("grpc-" prefixed, pseudo headers,
+// transport headers such as "te", "content-type", "user-agent").
+bool IsGrpcReservedHeader(absl::string_view name);
+
+// True if gRPC would accept `name: value` as custom metadata.
+bool IsLegalHeader(absl::string_view name, absl::string_view value);
+
+}  // namespace interceptors_internal
+}  // namespace gls
+
+#endif  // GLS_INTERCEPTORS_INTERNAL_METADATA_H_

@@ -1,0 +1,88 @@
+#include "gls/interceptors/server_interceptor.h"
+
+#include <utility>
+
+#include "gls/interceptors/internal/metadata.h"
+#include "gls/session/session_options.h"
+
+namespace gls {
+namespace server {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+using interceptors_internal::FromGrpcDeadline;
+using interceptors_internal::HasMetainfo;
+using interceptors_internal::IncomingContext;
+
+// Binds the request's session around the Proceed() that runs the handler on
+// sync and callback services. After that Proceed() returns, gRPC may already
+// have deleted this interceptor and `methods`: only locals are touched then.
+class BackupInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit BackupInterceptor(grpc::experimental::ServerRpcInfo* info)
+      : info_(info) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (!methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      methods->Proceed();
+      return;
+    }
+    SessionScope scope(MakeSession(*methods->GetRecvInitialMetadata()));
+    methods->Proceed();
+    scope.session().End();
+  }
+
+ private:
+  Session MakeSession(const interceptors_internal::IncomingMetadata& md) {
+    if (!HasMetainfo(md)) return Session();
+    grpc::ServerContextBase* ctx = info_->server_context();
+    return Session(IncomingContext(md, FromGrpcDeadline(ctx->deadline()),
+                                   info_->method(), ctx->peer()));
+  }
+
+  grpc::experimental::ServerRpcInfo* const info_;
+};
+
+class BackupFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  explicit BackupFactory(bool enable) : enable_(enable) {}
+
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    if (!enable_) return nullptr;
+    return new BackupInterceptor(info);
+  }
+
+ private:
+  const bool enable_;
+};
+
+}  // namespace
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+WithContextBackup(bool enable, bool async) {
+  if (enable) {
+    SessionOptions code;
+    code.async = async;
+    SessionManager::InitDefault(code);
+  }
+  return std::make_unique<BackupFactory>(enable);
+}
+
+Context ContextFromServerContext(const grpc::ServerContextBase& context,
+                                 absl::string_view method) {
+  return IncomingContext(context.client_metadata(),
+                         FromGrpcDeadline(context.deadline()), method,
+                         context.peer());
+}
+
+RequestScope::RequestScope(const grpc::ServerContextBase& context,
+                           absl::string_view method)
+    : scope_(Session(ContextFromServerContext(context, method))) {}
+
+RequestScope::~RequestScope() { scope_.session().End(); }
+
+}  // namespace server
+}  // namespace gls

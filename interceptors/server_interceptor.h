@@ -1,0 +1,81 @@
+// gls/interceptors/server_interceptor.h
+//
+// Server side of context backup: captures each incoming request's metadata as
+// its backup context and binds it, as a gls::Session, to the code running the
+// handler, and to nothing after it.
+//
+//   gls::server::WithContextBackup(enable, async)
+//       A factory for ServerBuilder::experimental().SetInterceptorCreators.
+//       On sync and callback services (unary and streaming) the handler body
+//       runs inside a gls::SessionScope; the previous binding is restored when
+//       it returns and the session is ended. A request without metainfo
+//       (no "rpc-persist-" / "rpc-transit-" header) binds the empty session,
+//       which hides anything bound before. With enable=false the factory
+//       creates no interceptor at all.
+//   gls::server::RequestScope
+//       For completion-queue (async) services, whose handlers gRPC does not
+//       nest inside interceptors: binds the request's context explicitly.
+//
+// The first enabled factory creates the default SessionManager with
+// {async} overridden by CLOUDWEGO_SESSION_CONFIG_KEY (see session_options.h);
+// later factories reuse it.
+//
+// Example:
+//
+//   std::vector<std::unique_ptr<
+//       grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+//   creators.push_back(gls::server::WithContextBackup(/*enable=*/true,
+//                                                     /*async=*/false));
+//   grpc::ServerBuilder builder;
+//   builder.experimental().SetInterceptorCreators(std::move(creators));
+//
+//   // Completion-queue service, after the request's tag came back:
+//   gls::server::RequestScope scope(server_context, "/pkg.Svc/Method");
+//
+// Thread-safety: the factory is thread-safe; RequestScope is like
+// gls::SessionScope (ends on its own thread).
+
+#ifndef GLS_INTERCEPTORS_SERVER_INTERCEPTOR_H_
+#define GLS_INTERCEPTORS_SERVER_INTERCEPTOR_H_
+
+#include <grpcpp/server_context.h>
+#include <grpcpp/support/server_interceptor.h>
+
+#include <memory>
+
+#include "absl/strings/string_view.h"
+#include "gls/session/context.h"
+#include "gls/session/session.h"
+#include "gls/session/session_manager.h"
+
+namespace gls {
+namespace server {
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+WithContextBackup(bool enable, bool async);
+
+// The backup context of the request behind `context` (metainfo, other
+// headers, deadline, peer), with `method` as its method.
+Context ContextFromServerContext(const grpc::ServerContextBase& context,
+                                 absl::string_view method = "");
+
+// Binds the request behind `context` for the scope, then ends its session and
+// restores the previous binding. Thread-compatible.
+class RequestScope {
+ public:
+  explicit RequestScope(const grpc::ServerContextBase& context,
+                        absl::string_view method = "");
+  RequestScope(const RequestScope&) = delete;
+  RequestScope& operator=(const RequestScope&) = delete;
+  ~RequestScope();
+
+  const Session& session() const { return scope_.session(); }
+
+ private:
+  SessionScope scope_;
+};
+
+}  // namespace server
+}  // namespace gls
+
+#endif  // GLS_INTERCEPTORS_SERVER_INTERCEPTOR_H_

@@ -1,0 +1,83 @@
+#include "gls/session/internal/thread_inherit.h"
+
+#include <dlfcn.h>
+#include <pthread.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "gls/session/session_manager.h"
+
+namespace gls {
+namespace session_internal {
+namespace {
+
+std::atomic<bool> g_inherit{false};
+
+using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*,
+                                void* (*)(void*), void*);
+
+PthreadCreateFn RealPthreadCreate() {
+  static const PthreadCreateFn real =
+      reinterpret_cast<PthreadCreateFn>(dlsym(RTLD_NEXT, "pthread_create"));
+  return real;
+}
+
+// True if `caller` lies in one of gRPC's libraries: gRPC's own threads
+// (pollers, executors, timers, sync-server workers) never inherit a request.
+bool IsGrpcInternal(void* caller) {
+  Dl_info info;
+  if (dladdr(caller, &info) == 0 || info.dli_fname == nullptr) return false;
+  const char* base = std::strrchr(info.dli_fname, '/');
+  base = base == nullptr ? info.dli_fname : base + 1;
+  return std::strncmp(base, "libgrpc", 7) == 0 ||
+         std::strncmp(base, "libgpr", 6) == 0;
+}
+
+struct Start {
+  void* (*routine)(void*);
+  void* arg;
+  Session session;
+};
+
+struct InheritedBinding {
+  explicit InheritedBinding(const Session* s) { tls_inherited = s; }
+  ~InheritedBinding() { tls_inherited = nullptr; }
+};
+
+void* RunInheriting(void* p) {
+  std::unique_ptr<Start> start(static_cast<Start*>(p));
+  InheritedBinding binding(&start->session);
+  return start->routine(start->arg);
+}
+
+}  // namespace
+
+void EnableThreadInheritance() { g_inherit.store(true); }
+bool ThreadInheritanceEnabled() { return g_inherit.load(); }
+void TestOnlyDisableThreadInheritance() { g_inherit.store(false); }
+
+}  // namespace session_internal
+}  // namespace gls
+
+extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
+                              void* (*routine)(void*), void* arg) {
+  using namespace gls::session_internal;  // NOLINT(build/namespaces)
+  PthreadCreateFn real = RealPthreadCreate();
+  if (real == nullptr) return EAGAIN;
+  if (!g_inherit.load(std::memory_order_relaxed)) {
+    return real(thread, attr, routine, arg);
+  }
+  const gls::Session& current = gls::CurSession();
+  if (!current.IsValid() || IsGrpcInternal(__builtin_return_address(0))) {
+    return real(thread, attr, routine, arg);
+  }
+  auto* start = new (std::nothrow) Start{routine, arg, current};
+  if (start == nullptr) return EAGAIN;
+  int rc = real(thread, attr, &RunInheriting, start);
+  if (rc != 0) delete start;
+  return rc;
+}

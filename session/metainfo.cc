@@ -1,0 +1,59 @@
+#include "gls/session/metainfo.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+
+namespace gls {
+namespace {
+
+struct PrefixKind {
+  absl::string_view prefix;
+  MetaKind kind;
+};
+
+constexpr PrefixKind kPrefixes[] = {
+    {kPersistentPrefix, MetaKind::kPersistent},
+    {kTransientPrefix, MetaKind::kTransient},
+    {kBackwardPrefix, MetaKind::kBackward},
+};
+
+MetaKind KindAndSuffix(absl::string_view header, absl::string_view* suffix) {
+  // All prefixes start with "rpc-"; most headers are rejected here.
+  if (header.size() < 5 || (header[0] | 0x20) != 'r') return MetaKind::kNone;
+  for (const PrefixKind& p : kPrefixes) {
+    if (header.size() > p.prefix.size() &&
+        absl::StartsWithIgnoreCase(header, p.prefix)) {
+      *suffix = header.substr(p.prefix.size());
+      return p.kind;
+    }
+  }
+  return MetaKind::kNone;
+}
+
+}  // namespace
+
+MetaKind MetainfoKind(absl::string_view header) {
+  absl::string_view suffix;
+  return KindAndSuffix(header, &suffix);
+}
+
+MetaKind ParseMetainfoHeader(absl::string_view header, std::string* key) {
+  absl::string_view suffix;
+  MetaKind kind = KindAndSuffix(header, &suffix);
+  if (kind == MetaKind::kNone) return kind;
+  key->assign(suffix.data(), suffix.size());
+  for (char& c : *key) c = c == '-' ? '_' : absl::ascii_toupper(c);
+  return kind;
+}
+
+std::string MetainfoHeaderName(MetaKind kind, absl::string_view key) {
+  absl::string_view prefix = kind == MetaKind::kPersistent  ? kPersistentPrefix
+                             : kind == MetaKind::kTransient ? kTransientPrefix
+                                                            : kBackwardPrefix;
+  std::string name(prefix);
+  name.reserve(prefix.size() + key.size());
+  for (char c : key) name.push_back(c == '_' ? '-' : absl::ascii_tolower(c));
+  return name;
+}
+
+}  // namespace gls

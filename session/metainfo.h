@@ -1,0 +1,59 @@
+// gls/session/metainfo.h
+//
+// The metainfo wire mapping of CloudWeGo Kitex over gRPC (HTTP/2 headers), so a
+// C++ service can sit in a Kitex gRPC call chain:
+//
+//   kind         header prefix     key -> header            header -> key
+//   persistent   "rpc-persist-"    lowercase, '_' -> '-'    uppercase, '-' -> '_'
+//   transient    "rpc-transit-"    (same)                   (same)
+//   backward     "rpc-backward-"   (same)                   (same)
+//
+// So key `TENANT_ID` travels as `rpc-persist-tenant-id`, and a header
+// `rpc-persist-a` arrives as key `A`. Prefixes match case-insensitively.
+//
+// Example:
+//
+//   std::string key;
+//   if (gls::ParseMetainfoHeader("rpc-persist-tenant-id", &key) ==
+//       gls::MetaKind::kPersistent) {
+//     // key == "TENANT_ID"
+//   }
+//   gls::MetainfoHeaderName(gls::MetaKind::kPersistent, "TENANT_ID");
+//   // == "rpc-persist-tenant-id"
+//
+// Thread-safety: all functions here are thread-safe (pure).
+
+#ifndef GLS_SESSION_METAINFO_H_
+#define GLS_SESSION_METAINFO_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace gls {
+
+enum class MetaKind {
+  kNone,        // not a metainfo header
+  kPersistent,  // "rpc-persist-": travels every hop
+  kTransient,   // "rpc-transit-": travels one hop
+  kBackward,    // "rpc-backward-": server to client, in responses
+};
+
+inline constexpr absl::string_view kPersistentPrefix = "rpc-persist-";
+inline constexpr absl::string_view kTransientPrefix = "rpc-transit-";
+inline constexpr absl::string_view kBackwardPrefix = "rpc-backward-";
+
+// Returns the kind of `header`, without allocating. A header that is exactly a
+// prefix (empty key) is kNone.
+MetaKind MetainfoKind(absl::string_view header);
+
+// Returns the kind of `header` and, unless kNone, stores the in-process key
+// (suffix uppercased, '-' -> '_') in `*key`.
+MetaKind ParseMetainfoHeader(absl::string_view header, std::string* key);
+
+// Returns the header name for `key` of `kind` (kind must not be kNone).
+std::string MetainfoHeaderName(MetaKind kind, absl::string_view key);
+
+}  // namespace gls
+
+#endif  // GLS_SESSION_METAINFO_H_

@@ -1,0 +1,108 @@
+// gls/session/session.h
+//
+// `gls::Session` is what is bound to the code running a request: the request's
+// backup `Context` plus request-local values under typed keys (the "GLS" of
+// Kitex's context backup). Any code below the handler reads and adds values
+// through `gls::CurSession()` (session_manager.h) without passing anything.
+//
+// A Session is a handle: copies share the same context and the same values. It
+// is valid (`IsValid()`) from creation until `End()`; the server interceptor
+// ends a request's session when the handler returns. An ended session stays
+// readable: work that carried it (a pool task, a `gls::Go` thread) still sees
+// its context and values. The default-constructed Session is empty: it has the
+// empty Context, holds no values, and is never valid.
+//
+// Example:
+//
+//   ABSL_CONST_INIT const gls::SessionKey<std::string> kUser("user");
+//
+//   void Handler() {
+//     const gls::Session& s = gls::CurSession();
+//     s.Set(kUser, std::string("alice"));
+//     ...
+//     if (std::shared_ptr<const std::string> user = s.Get(kUser)) Use(*user);
+//   }
+//
+// Thread-safety: Session is thread-safe: any thread may read, `Set` and `End`
+// concurrently through copies of one handle. SessionKey is immutable.
+
+#ifndef GLS_SESSION_SESSION_H_
+#define GLS_SESSION_SESSION_H_
+
+#include <atomic>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+#include "gls/session/context.h"
+
+namespace gls {
+
+namespace session_internal {
+class SessionState;
+// A value slot id: the address of the key object.
+using KeyId = const void*;
+std::shared_ptr<const void> GetValue(const SessionState& state, KeyId key);
+void SetValue(SessionState& state, KeyId key, std::shared_ptr<const void> v);
+}  // namespace session_internal
+
+// A typed key for request-local values. Keys are compared by identity: define
+// each key once, as a global or static constant.
+template <typename T>
+class SessionKey {
+ public:
+  constexpr explicit SessionKey(absl::string_view name) : name_(name) {}
+  SessionKey(const SessionKey&) = delete;
+  SessionKey& operator=(const SessionKey&) = delete;
+  absl::string_view name() const { return name_; }
+
+ private:
+  absl::string_view name_;
+};
+
+class Session {
+ public:
+  // The empty session.
+  Session() = default;
+  // A new, valid session for `context` with no values.
+  explicit Session(Context context);
+
+  // True from construction until End(); always false for the empty session.
+  bool IsValid() const;
+  // True for the default-constructed session.
+  bool empty() const { return state_ == nullptr; }
+  // Marks the session ended (IsValid() becomes false for every copy).
+  void End() const;
+
+  // The backup context; the empty Context for the empty session.
+  const Context& context() const;
+
+  // Returns the value stored under `key`, or nullptr.
+  template <typename T>
+  std::shared_ptr<const T> Get(const SessionKey<T>& key) const {
+    if (state_ == nullptr) return nullptr;
+    return std::static_pointer_cast<const T>(
+        session_internal::GetValue(*state_, &key));
+  }
+
+  // Stores `value` under `key`, replacing any earlier value, visible to every
+  // copy of this session. Returns false (and stores nothing) on the empty
+  // session.
+  template <typename T>
+  bool Set(const SessionKey<T>& key, T value) const {
+    if (state_ == nullptr) return false;
+    session_internal::SetValue(*state_, &key,
+                               std::make_shared<const T>(std::move(value)));
+    return true;
+  }
+
+  // True if both are copies of the same session (or both empty).
+  bool SameAs(const Session& other) const { return state_ == other.state_; }
+
+ private:
+  std::shared_ptr<session_internal::SessionState> state_;
+};
+
+}  // namespace gls
+
+#endif  // GLS_SESSION_SESSION_H_

@@ -1,0 +1,177 @@
+#include "gls/session/session_manager.h"
+
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "gls/session/internal/thread_inherit.h"
+
+namespace gls {
+
+namespace session_internal {
+
+const Session& EmptySession() {
+  static const Session* const kEmpty = new Session();
+  return *kEmpty;
+}
+
+const Session& CurSessionSlow() {
+  const Session* inherited = tls_inherited;
+  if (inherited != nullptr && inherited->IsValid()) return *inherited;
+  return EmptySession();
+}
+
+uint64_t NewExecutionId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+// One per thread that called BindSession. `bound` is written under the
+// manager's shard lock; the owner thread reads it without a lock.
+struct ThreadRecord {
+  const uint64_t id = NewExecutionId();
+  SessionManager* manager = nullptr;
+  std::atomic<const Session*>* const current = &tls_current;
+  Session bound;
+
+  ~ThreadRecord() {
+    if (manager != nullptr) manager->Deregister(this);
+    const Session* self = &bound;
+    current->compare_exchange_strong(self, nullptr);
+  }
+};
+
+thread_local ThreadRecord tls_record;
+
+}  // namespace session_internal
+
+using session_internal::ThreadRecord;
+
+struct alignas(64) SessionManager::Shard {
+  mutable absl::Mutex mu;
+  absl::flat_hash_map<uint64_t, ThreadRecord*> records ABSL_GUARDED_BY(mu);
+};
+
+SessionManager::SessionManager(const SessionOptions& options)
+    : options_(options), shards_(new Shard[options.shard_number]) {
+  if (options_.async) session_internal::EnableThreadInheritance();
+  gc_thread_ = std::thread([this] { GcLoop(); });
+}
+
+SessionManager::~SessionManager() {
+  StopGc();
+  for (int i = 0; i < options_.shard_number; ++i) {
+    absl::MutexLock lock(&shards_[i].mu);
+    for (auto& entry : shards_[i].records) entry.second->manager = nullptr;
+  }
+}
+
+SessionManager& SessionManager::InitDefault(const SessionOptions& code) {
+  // Never destroyed: threads may bind and exit during static destruction. The
+  // holder's destructor stops the GC thread at exit.
+  struct Holder {
+    SessionManager* manager;
+    ~Holder() { manager->StopGc(); }
+  };
+  static Holder holder{new SessionManager(SessionOptionsFromEnvironment(code))};
+  return *holder.manager;
+}
+
+SessionManager& SessionManager::Default() {
+  static SessionManager& manager = InitDefault(SessionOptions());
+  return manager;
+}
+
+SessionManager::Shard& SessionManager::ShardFor(uint64_t id) const {
+  return shards_[id % static_cast<uint64_t>(options_.shard_number)];
+}
+
+void SessionManager::Register(ThreadRecord* record) {
+  Shard& shard = ShardFor(record->id);
+  absl::MutexLock lock(&shard.mu);
+  shard.records[record->id] = record;
+  record->manager = this;
+}
+
+void SessionManager::Deregister(ThreadRecord* record) {
+  Shard& shard = ShardFor(record->id);
+  absl::MutexLock lock(&shard.mu);
+  shard.records.erase(record->id);
+  record->manager = nullptr;
+}
+
+void SessionManager::BindSession(Session session) {
+  ThreadRecord& record = session_internal::tls_record;
+  if (record.manager != this) {
+    if (record.manager != nullptr) record.manager->Deregister(&record);
+    Register(&record);
+  }
+  Session old;  // released outside the lock
+  {
+    absl::MutexLock lock(&ShardFor(record.id).mu);
+    old = std::exchange(record.bound, std::move(session));
+  }
+  record.current->store(&record.bound, std::memory_order_relaxed);
+}
+
+void SessionManager::UnbindSession() {
+  ThreadRecord& record = session_internal::tls_record;
+  if (record.manager == nullptr) return;
+  const Session* self = &record.bound;
+  record.current->compare_exchange_strong(self, nullptr);
+  Session old;
+  {
+    absl::MutexLock lock(&record.manager->ShardFor(record.id).mu);
+    old = std::exchange(record.bound, Session());
+  }
+}
+
+size_t SessionManager::CollectGarbage() {
+  size_t cleared = 0;
+  for (int i = 0; i < options_.shard_number; ++i) {
+    absl::MutexLock lock(&shards_[i].mu);
+    for (auto& entry : shards_[i].records) {
+      ThreadRecord* record = entry.second;
+      if (record->bound.empty() || record->bound.IsValid()) continue;
+      // Only unbind if the thread still sees this binding; the owner frees
+      // the session itself at its next bind, unbind or exit.
+      const Session* self = &record->bound;
+      if (record->current->compare_exchange_strong(self, nullptr)) ++cleared;
+    }
+  }
+  return cleared;
+}
+
+size_t SessionManager::RegisteredThreads() const {
+  size_t n = 0;
+  for (int i = 0; i < options_.shard_number; ++i) {
+    absl::MutexLock lock(&shards_[i].mu);
+    n += shards_[i].records.size();
+  }
+  return n;
+}
+
+void SessionManager::StopGc() {
+  {
+    absl::MutexLock lock(&gc_mu_);
+    gc_stop_ = true;
+  }
+  if (gc_thread_.joinable()) gc_thread_.join();
+}
+
+void SessionManager::GcLoop() {
+  absl::MutexLock lock(&gc_mu_);
+  while (!gc_mu_.AwaitWithTimeout(absl::Condition(&gc_stop_),
+                                  options_.gc_interval)) {
+    gc_mu_.Unlock();
+    CollectGarbage();
+    gc_mu_.Lock();
+  }
+}
+
+void BindSession(Session session) {
+  SessionManager::Default().BindSession(std::move(session));
+}
+
+void UnbindSession() { SessionManager::Default().UnbindSession(); }
+
+}  // namespace gls

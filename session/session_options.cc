@@ -1,0 +1,106 @@
+#include "gls/session/session_options.h"
+
+#include <cstdlib>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gls/session/log.h"
+
+namespace gls {
+namespace {
+
+constexpr int kMaxShards = 65536;
+constexpr const char* kFieldNames[] = {"async", "shard_number", "gc_interval"};
+
+std::string BadField(int index, absl::string_view text, absl::string_view why,
+                     absl::string_view used) {
+  return absl::StrCat(kSessionConfigEnv, " field ", index + 1, " (",
+                      index < 3 ? kFieldNames[index] : "extra", "): bad value \"",
+                      absl::CEscape(text), "\" (", why, "); using ", used);
+}
+
+}  // namespace
+
+SessionOptions ApplySessionConfig(absl::string_view text,
+                                  const SessionOptions& base,
+                                  std::vector<std::string>* errors) {
+  SessionOptions out = base;
+  std::vector<std::string> local;
+  if (errors == nullptr) errors = &local;
+  if (absl::StripAsciiWhitespace(text).empty()) return out;
+  std::vector<absl::string_view> fields = absl::StrSplit(text, ',');
+  for (int i = 0; i < static_cast<int>(fields.size()); ++i) {
+    absl::string_view field = absl::StripAsciiWhitespace(fields[i]);
+    if (field.empty()) continue;
+    switch (i) {
+      case 0: {
+        bool value;
+        if (absl::SimpleAtob(field, &value)) {
+          out.async = value;
+        } else {
+          errors->push_back(BadField(i, field, "expected true or false",
+                                     out.async ? "true" : "false"));
+        }
+        break;
+      }
+      case 1: {
+        int value;
+        if (absl::SimpleAtoi(field, &value) && value >= 1 &&
+            value <= kMaxShards) {
+          out.shard_number = value;
+        } else {
+          errors->push_back(BadField(
+              i, field, absl::StrCat("expected an integer in [1, ", kMaxShards, "]"),
+              absl::StrCat(out.shard_number)));
+        }
+        break;
+      }
+      case 2: {
+        absl::Duration value;
+        if (!absl::ParseDuration(field, &value)) {
+          errors->push_back(BadField(
+              i, field, "expected a duration such as 1h, 30m, 1h30m, 90s",
+              absl::FormatDuration(out.gc_interval)));
+        } else if (value <= absl::Seconds(1) ||
+                   value == absl::InfiniteDuration()) {
+          errors->push_back(BadField(i, field,
+                                     "must be finite and above 1s",
+                                     absl::FormatDuration(out.gc_interval)));
+        } else {
+          out.gc_interval = value;
+        }
+        break;
+      }
+      default:
+        errors->push_back(BadField(i, field, "the variable has three fields",
+                                   "nothing (ignored)"));
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<SessionOptions> ParseSessionConfig(absl::string_view text,
+                                                  const SessionOptions& base) {
+  std::vector<std::string> errors;
+  SessionOptions out = ApplySessionConfig(text, base, &errors);
+  if (!errors.empty()) {
+    return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  }
+  return out;
+}
+
+SessionOptions SessionOptionsFromEnvironment(const SessionOptions& code) {
+  const char* text = std::getenv(kSessionConfigEnv);
+  if (text == nullptr) return code;
+  std::vector<std::string> errors;
+  SessionOptions out = ApplySessionConfig(text, code, &errors);
+  for (const std::string& e : errors) LogError(e);
+  return out;
+}
+
+}  // namespace gls

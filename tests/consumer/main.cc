@@ -1,0 +1,20 @@
+// Links against the installed gls and registers both factories.
+#include <grpcpp/grpcpp.h>
+
+#include <iostream>
+
+#include "gls/interceptors/client_interceptor.h"
+#include "gls/interceptors/server_interceptor.h"
+#include "gls/session/session_manager.h"
+
+int main() {
+  auto server_factory = gls::server::WithContextBackup(true, false);
+  auto client_factory =
+      gls::client::WithContextBackup(gls::client::RestoreMissingPersistent);
+  gls::SessionScope scope(
+      gls::Session(gls::Context().WithPersistent("TENANT", "acme")));
+  bool ok = server_factory != nullptr && client_factory != nullptr &&
+            gls::CurSession().context().GetPersistent("TENANT") == "acme";
+  std::cout << (ok ? "consumer ok" : "consumer FAILED") << "\n";
+  return ok ? 0 : 1;
+}

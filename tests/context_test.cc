@@ -1,0 +1,124 @@
+#include "gls/session/context.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gls/session/metainfo.h"
+#include "gtest/gtest.h"
+
+namespace gls {
+namespace {
+
+using Pairs = std::vector<std::pair<std::string, std::string>>;
+
+Pairs Wire(const Context& ctx) {
+  Pairs out;
+  ctx.ForEachWireHeader([&](const std::string& name, const std::string& value) {
+    out.emplace_back(name, value);
+  });
+  return out;
+}
+
+// Tests that header names map to keys as Kitex does over gRPC.
+TEST(MetainfoTest, MapsHeadersToKeysLikeKitex) {
+  std::string key;
+  EXPECT_EQ(ParseMetainfoHeader("rpc-persist-tenant-id", &key),
+            MetaKind::kPersistent);
+  EXPECT_EQ(key, "TENANT_ID");
+  EXPECT_EQ(ParseMetainfoHeader("RPC-Transit-a", &key), MetaKind::kTransient);
+  EXPECT_EQ(key, "A");
+  EXPECT_EQ(ParseMetainfoHeader("rpc-backward-x", &key), MetaKind::kBackward);
+  EXPECT_EQ(ParseMetainfoHeader("rpc-persist-", &key), MetaKind::kNone);
+  EXPECT_EQ(ParseMetainfoHeader("authorization", &key), MetaKind::kNone);
+  EXPECT_EQ(MetainfoKind("x-rpc-persist-a"), MetaKind::kNone);
+  EXPECT_EQ(MetainfoHeaderName(MetaKind::kPersistent, "TENANT_ID"),
+            "rpc-persist-tenant-id");
+  EXPECT_EQ(MetainfoHeaderName(MetaKind::kTransient, "a"), "rpc-transit-a");
+}
+
+// Tests that incoming transient values become upstream values and other
+// headers stay readable but are never emitted.
+TEST(ContextTest, IncomingHeadersAreClassified) {
+  Context ctx = Context::Builder(Context::Direction::kIncoming)
+                    .AddHeader("rpc-persist-tenant", "acme")
+                    .AddHeader("rpc-persist-tenant", "second-ignored")
+                    .AddHeader("rpc-transit-hop", "edge")
+                    .AddHeader("rpc-persist-empty", "")
+                    .AddHeader("authorization", "Bearer x")
+                    .SetMethod("/svc/M")
+                    .SetPeer("ipv4:127.0.0.1:1")
+                    .Build();
+  EXPECT_EQ(ctx.GetPersistent("TENANT"), "acme");
+  EXPECT_EQ(ctx.GetUpstream("HOP"), "edge");
+  EXPECT_EQ(ctx.GetValue("HOP"), "edge");
+  EXPECT_FALSE(ctx.GetTransient("HOP"));
+  EXPECT_FALSE(ctx.GetPersistent("EMPTY"));
+  EXPECT_EQ(ctx.GetHeader("authorization"), "Bearer x");
+  EXPECT_EQ(ctx.method(), "/svc/M");
+  EXPECT_EQ(ctx.peer(), "ipv4:127.0.0.1:1");
+  EXPECT_EQ(ctx.deadline(), absl::InfiniteFuture());
+  EXPECT_EQ(Wire(ctx), (Pairs{{"rpc-persist-tenant", "acme"}}));
+}
+
+// Tests that outgoing transient values stay transient and are emitted.
+TEST(ContextTest, OutgoingTransientIsEmitted) {
+  Context ctx = Context::Builder(Context::Direction::kOutgoing)
+                    .AddHeader("rpc-transit-f", "f")
+                    .AddHeader("rpc-persist-b", "bb")
+                    .Build();
+  EXPECT_EQ(Wire(ctx),
+            (Pairs{{"rpc-persist-b", "bb"}, {"rpc-transit-f", "f"}}));
+}
+
+// Tests that derivations return new contexts and never mutate the original.
+TEST(ContextTest, DerivationsAreImmutable) {
+  Context base = Context().WithPersistent("A", "1");
+  Context derived = base.WithPersistent("B", "2").WithTransient("T", "t");
+  EXPECT_FALSE(base.GetPersistent("B"));
+  EXPECT_FALSE(base.GetTransient("T"));
+  EXPECT_EQ(derived.GetPersistent("A"), "1");
+  EXPECT_EQ(derived.GetPersistent("B"), "2");
+  EXPECT_FALSE(derived.WithoutPersistent("A").GetPersistent("A"));
+  EXPECT_EQ(derived.GetPersistent("A"), "1");
+  Context copy = derived;
+  EXPECT_TRUE(copy.SharesRepWith(derived));
+  // Empty keys and values are ignored.
+  EXPECT_TRUE(base.WithPersistent("", "x").SharesRepWith(base));
+  EXPECT_TRUE(base.WithPersistent("X", "").SharesRepWith(base));
+  absl::Time t = absl::FromUnixSeconds(100);
+  EXPECT_EQ(base.WithDeadline(t).deadline(), t);
+  EXPECT_EQ(base.deadline(), absl::InfiniteFuture());
+}
+
+// Tests Kitex's TestCallWithContextBackup vector on the fallback itself.
+TEST(RestorePersistentTest, KitexTestVector) {
+  Context prev = Context()
+                     .WithPersistent("b", "b")
+                     .WithPersistent("c", "c")
+                     .WithTransient("e", "e");
+  Context cur = Context().WithPersistent("b", "bb").WithTransient("f", "f");
+  Context out = RestorePersistent(cur, prev);
+  EXPECT_EQ(out.persistent(), (Context::Values{{"b", "bb"}, {"c", "c"}}));
+  EXPECT_EQ(out.transient(), (Context::Values{{"f", "f"}}));
+  EXPECT_FALSE(out.GetValue("e"));
+}
+
+// Tests that the fallback never brings back upstream values or other headers
+// and returns ctx itself when nothing is missing.
+TEST(RestorePersistentTest, OnlyPersistentValuesComeBack) {
+  Context prev = Context::Builder(Context::Direction::kIncoming)
+                     .AddHeader("rpc-persist-tenant", "acme")
+                     .AddHeader("rpc-transit-hop", "edge")
+                     .AddHeader("authorization", "secret")
+                     .Build();
+  Context out = RestorePersistent(Context(), prev);
+  EXPECT_EQ(Wire(out), (Pairs{{"rpc-persist-tenant", "acme"}}));
+  EXPECT_TRUE(out.headers().empty());
+  EXPECT_TRUE(out.upstream().empty());
+  Context has = Context().WithPersistent("TENANT", "other");
+  EXPECT_TRUE(RestorePersistent(has, prev).SharesRepWith(has));
+}
+
+}  // namespace
+}  // namespace gls

@@ -1,0 +1,197 @@
+#include "gls/session/session_manager.h"
+
+#include <pthread.h>
+
+#include <string>
+#include <thread>
+
+#include "absl/synchronization/notification.h"
+#include "gtest/gtest.h"
+
+namespace gls {
+namespace {
+
+ABSL_CONST_INIT const SessionKey<std::string> kUser("user");
+ABSL_CONST_INIT const SessionKey<int> kCount("count");
+
+Session NewSession(absl::string_view tenant) {
+  return Session(Context().WithPersistent("TENANT", tenant));
+}
+
+absl::optional<absl::string_view> CurTenant() {
+  return CurSession().context().GetPersistent("TENANT");
+}
+
+// Tests that no session is bound by default.
+TEST(SessionTest, EmptyByDefault) {
+  EXPECT_TRUE(CurSession().empty());
+  EXPECT_FALSE(CurSession().IsValid());
+  EXPECT_FALSE(CurSession().Set(kUser, std::string("x")));
+  EXPECT_EQ(CurSession().Get(kUser), nullptr);
+}
+
+// Tests typed request-local values shared by copies, and End().
+TEST(SessionTest, ValuesAreSharedAndSurviveEnd) {
+  Session s = NewSession("a");
+  Session copy = s;
+  EXPECT_TRUE(s.IsValid());
+  EXPECT_TRUE(copy.Set(kUser, std::string("alice")));
+  EXPECT_TRUE(s.Set(kCount, 3));
+  ASSERT_NE(s.Get(kUser), nullptr);
+  EXPECT_EQ(*s.Get(kUser), "alice");
+  EXPECT_EQ(*copy.Get(kCount), 3);
+  s.End();
+  EXPECT_FALSE(copy.IsValid());
+  EXPECT_EQ(*copy.Get(kUser), "alice");  // ended sessions stay readable
+  EXPECT_TRUE(copy.SameAs(s));
+}
+
+// Tests that scopes nest and restore the previous binding.
+TEST(SessionScopeTest, NestsAndRestores) {
+  {
+    SessionScope outer(NewSession("outer"));
+    EXPECT_EQ(CurTenant(), "outer");
+    {
+      SessionScope inner(NewSession("inner"));
+      EXPECT_EQ(CurTenant(), "inner");
+      {
+        SessionScope hide((Session()));  // the empty session hides the outer
+        EXPECT_TRUE(CurSession().empty());
+      }
+      EXPECT_EQ(CurTenant(), "inner");
+    }
+    EXPECT_EQ(CurTenant(), "outer");
+  }
+  EXPECT_TRUE(CurSession().empty());
+}
+
+// Tests BindSession/UnbindSession on the default manager, and that a scope
+// inside restores the explicit binding.
+TEST(BindSessionTest, BindUnbind) {
+  BindSession(NewSession("bound"));
+  EXPECT_EQ(CurTenant(), "bound");
+  {
+    SessionScope scope(NewSession("scoped"));
+    EXPECT_EQ(CurTenant(), "scoped");
+  }
+  EXPECT_EQ(CurTenant(), "bound");
+  BindSession(NewSession("rebound"));
+  EXPECT_EQ(CurTenant(), "rebound");
+  UnbindSession();
+  EXPECT_TRUE(CurSession().empty());
+  UnbindSession();  // harmless
+}
+
+// Tests that two threads see only their own bindings.
+TEST(BindSessionTest, ThreadsAreIsolated) {
+  SessionManager manager(SessionOptions{});
+  absl::Notification a_bound, b_checked;
+  std::thread a([&] {
+    manager.BindSession(NewSession("a"));
+    a_bound.Notify();
+    b_checked.WaitForNotification();
+    EXPECT_EQ(CurTenant(), "a");
+    manager.UnbindSession();
+  });
+  std::thread b([&] {
+    a_bound.WaitForNotification();
+    EXPECT_TRUE(CurSession().empty());
+    SessionScope scope(NewSession("b"));
+    EXPECT_EQ(CurTenant(), "b");
+    b_checked.Notify();
+  });
+  a.join();
+  b.join();
+  EXPECT_TRUE(CurSession().empty());
+}
+
+// Tests that GC unbinds ended sessions, keeps valid ones, and never touches
+// scoped bindings.
+TEST(SessionManagerTest, GarbageCollectsEndedBindings) {
+  SessionOptions options;
+  options.shard_number = 3;
+  SessionManager manager(options);
+  absl::Notification bound, collected, done;
+  Session ended = NewSession("ended");
+  std::thread t([&] {
+    manager.BindSession(ended);
+    bound.Notify();
+    collected.WaitForNotification();
+    EXPECT_TRUE(CurSession().empty());  // GC unbound it
+    manager.BindSession(NewSession("live"));
+    done.Notify();
+    absl::SleepFor(absl::Milliseconds(50));
+    EXPECT_EQ(CurTenant(), "live");
+  });
+  bound.WaitForNotification();
+  EXPECT_EQ(manager.RegisteredThreads(), 1u);
+  EXPECT_EQ(manager.CollectGarbage(), 0u);  // still valid
+  ended.End();
+  EXPECT_EQ(manager.CollectGarbage(), 1u);
+  collected.Notify();
+  done.WaitForNotification();
+  EXPECT_EQ(manager.CollectGarbage(), 0u);
+  t.join();
+  EXPECT_EQ(manager.RegisteredThreads(), 0u);  // deregistered at exit
+
+  Session scoped = NewSession("scoped");
+  SessionScope scope(scoped);
+  scoped.End();
+  EXPECT_EQ(manager.CollectGarbage(), 0u);
+  EXPECT_EQ(CurTenant(), "scoped");
+}
+
+// Tests that the GC thread runs on its own every gc_interval and stops when
+// the manager is destroyed.
+TEST(SessionManagerTest, GcThreadRunsPeriodically) {
+  SessionOptions options;
+  options.gc_interval = absl::Milliseconds(20);  // code may go below 1s
+  auto manager = std::make_unique<SessionManager>(options);
+  Session s = NewSession("x");
+  absl::Notification bound, ended;
+  bool cleared = false;
+  std::thread t([&] {
+    manager->BindSession(s);
+    bound.Notify();
+    ended.WaitForNotification();
+    absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (!CurSession().empty() && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+    cleared = CurSession().empty();
+  });
+  bound.WaitForNotification();
+  EXPECT_EQ(CurSession().empty(), true);
+  s.End();
+  ended.Notify();
+  t.join();
+  EXPECT_TRUE(cleared);
+  manager.reset();  // joins the GC thread; must not hang
+}
+
+// Tests that a thread that exits while bound leaves nothing for a new thread,
+// even one that the OS gives the same thread id.
+TEST(SessionManagerTest, ThreadIdReuseNeverSharesBinding) {
+  SessionManager manager(SessionOptions{});
+  pthread_t first_id{};
+  std::thread first([&] {
+    first_id = pthread_self();
+    manager.BindSession(NewSession("leaked"));  // never unbound
+  });
+  first.join();
+  EXPECT_EQ(manager.RegisteredThreads(), 0u);
+  bool reused = false;
+  for (int i = 0; i < 50; ++i) {
+    std::thread next([&] {
+      if (pthread_equal(pthread_self(), first_id)) reused = true;
+      EXPECT_TRUE(CurSession().empty());
+    });
+    next.join();
+  }
+  // glibc reuses the stack (and so the id) of a joined thread: the check above
+  // ran on a thread with the same id at least once.
+  EXPECT_TRUE(reused);
+}
+
+}  // namespace
+}  // namespace gls

@@ -1,0 +1,87 @@
+#include "gls/tests/test_util.h"
+
+#include "absl/strings/str_cat.h"
+#include "gls/interceptors/internal/metadata.h"
+#include "gls/interceptors/server_interceptor.h"
+
+namespace gls {
+namespace testing {
+
+std::map<std::string, std::string> ReceivedHeaders(
+    const grpc::ServerContextBase& context) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name, value] : context.client_metadata()) {
+    std::string key(name.data(), name.size());
+    if (interceptors_internal::IsGrpcReservedHeader(key)) continue;
+    out.emplace(std::move(key), std::string(value.data(), value.size()));
+  }
+  return out;
+}
+
+TestServer::TestServer(std::vector<grpc::Service*> services, bool backup,
+                       bool async) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           &port_);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  if (backup) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+        creators;
+    creators.push_back(server::WithContextBackup(true, async));
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
+  server_ = builder.BuildAndStart();
+}
+
+TestServer::~TestServer() {
+  if (server_ != nullptr) server_->Shutdown();
+}
+
+std::string TestServer::address() const {
+  return absl::StrCat("127.0.0.1:", port_);
+}
+
+std::shared_ptr<grpc::Channel> TestServer::Channel() const {
+  return grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
+}
+
+std::shared_ptr<grpc::Channel> TestServer::BackupChannel(
+    client::BackupHandler handler) const {
+  std::vector<
+      std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+      creators;
+  creators.push_back(client::WithContextBackup(std::move(handler)));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      address(), grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),
+      std::move(creators));
+}
+
+grpc::Status LeafGreeter::SayHello(grpc::ServerContext* context,
+                                   const examples::HelloRequest* request,
+                                   examples::HelloReply* reply) {
+  reply->set_message(absl::StrCat("Hello ", request->name()));
+  examples::Hop* hop = reply->add_hops();
+  hop->set_service(name_);
+  for (const auto& [k, v] : ReceivedHeaders(*context)) {
+    (*hop->mutable_metadata())[k] = v;
+  }
+  return grpc::Status::OK;
+}
+
+examples::HelloReply CallGreeter(
+    examples::Greeter::Stub& stub, const std::string& name,
+    const std::multimap<std::string, std::string>& metadata,
+    grpc::Status* status) {
+  grpc::ClientContext context;
+  for (const auto& [k, v] : metadata) context.AddMetadata(k, v);
+  examples::HelloRequest request;
+  request.set_name(name);
+  examples::HelloReply reply;
+  grpc::Status s = stub.SayHello(&context, request, &reply);
+  if (status != nullptr) *status = s;
+  return reply;
+}
+
+}  // namespace testing
+}  // namespace gls
