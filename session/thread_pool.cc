@@ -1,0 +1,59 @@
+#include "gls/session/thread_pool.h"
+
+#include <utility>
+
+#include "gls/session/session_manager.h"
+
+namespace gls {
+
+ThreadPool::ThreadPool(int num_threads) {
+  if (num_threads < 1) num_threads = 1;
+  threads_.reserve(num_threads);
+  for (int i = 0; i < num_threads; ++i) {
+    threads_.emplace_back([this] {
+      // Pool threads never see a binding they inherited at creation.
+      SessionScope no_inherited((Session()));
+      WorkLoop();
+    });
+  }
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  for (std::thread& t : threads_) t.join();
+}
+
+bool ThreadPool::Schedule(absl::AnyInvocable<void()> task) {
+  return ScheduleWithSession(CurSession(), std::move(task));
+}
+
+bool ThreadPool::ScheduleWithSession(Session session,
+                                     absl::AnyInvocable<void()> task) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return false;
+  queue_.push_back(Task{std::move(session), std::move(task)});
+  return true;
+}
+
+void ThreadPool::WorkLoop() {
+  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !queue_.empty() || stopping_;
+  };
+  while (true) {
+    Task task;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(&ready));
+      if (queue_.empty()) return;  // stopping and drained
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    SessionScope scope(std::move(task.session));
+    std::move(task.fn)();
+  }
+}
+
+}  // namespace gls
