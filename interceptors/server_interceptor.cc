@@ -17,10 +17,14 @@ using interceptors_internal::IncomingContext;
 // Binds the request's session around the Proceed() that runs the handler on
 // sync and callback services. After that Proceed() returns, gRPC may already
 // have deleted this interceptor and `methods`: only locals are touched then.
+// gRPC destroys the interceptor when the call is over (after the status went
+// out, on whichever thread finished it): that ends the session, so threads
+// that inherited it (async=true) stop seeing it exactly then.
 class BackupInterceptor final : public grpc::experimental::Interceptor {
  public:
   explicit BackupInterceptor(grpc::experimental::ServerRpcInfo* info)
       : info_(info) {}
+  ~BackupInterceptor() override { session_.End(); }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     if (!methods->QueryInterceptionHookPoint(
@@ -28,9 +32,9 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
       methods->Proceed();
       return;
     }
-    SessionScope scope(MakeSession(*methods->GetRecvInitialMetadata()));
-    methods->Proceed();
-    scope.session().End();
+    session_ = MakeSession(*methods->GetRecvInitialMetadata());
+    SessionScope scope(session_);
+    methods->Proceed();  // the handler runs in here; `this` may be gone after
   }
 
  private:
@@ -42,6 +46,7 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
   }
 
   grpc::experimental::ServerRpcInfo* const info_;
+  Session session_;
 };
 
 class BackupFactory final

@@ -8,7 +8,10 @@
 //       A factory for ServerBuilder::experimental().SetInterceptorCreators.
 //       On sync and callback services (unary and streaming) the handler body
 //       runs inside a gls::SessionScope; the previous binding is restored when
-//       it returns and the session is ended. A request without metainfo
+//       it returns. The session is ended (IsValid() false) when the call is
+//       over: for a callback service that finishes its reactor from other
+//       threads, that is after Finish(), not when the handler returns.
+//       A request without metainfo
 //       (no "rpc-persist-" / "rpc-transit-" header) binds the empty session,
 //       which hides anything bound before. With enable=false the factory
 //       creates no interceptor at all.

@@ -6,6 +6,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "gls/session/internal/mutex_lock.h"
 
 namespace gls {
 namespace {
@@ -24,12 +25,12 @@ LogSink& Sink() {
 }  // namespace
 
 LogSink SetLogSink(LogSink sink) {
-  absl::MutexLock lock(&SinkMutex());
+  session_internal::MutexLock lock(&SinkMutex());
   return std::exchange(Sink(), std::move(sink));
 }
 
 void LogError(absl::string_view line) {
-  absl::MutexLock lock(&SinkMutex());
+  session_internal::MutexLock lock(&SinkMutex());
   if (Sink()) {
     Sink()(line);
     return;

@@ -5,6 +5,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "gls/session/internal/mutex_lock.h"
 
 namespace gls {
 namespace session_internal {
@@ -18,12 +19,12 @@ class SessionState {
   void End() { ended_.store(true, std::memory_order_release); }
 
   std::shared_ptr<const void> Get(KeyId key) const {
-    absl::ReaderMutexLock lock(&mu_);
+    ReaderMutexLock lock(&mu_);
     auto it = values_.find(key);
     return it == values_.end() ? nullptr : it->second;
   }
   void Set(KeyId key, std::shared_ptr<const void> value) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     values_[key] = std::move(value);
   }
 

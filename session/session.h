@@ -7,7 +7,7 @@
 //
 // A Session is a handle: copies share the same context and the same values. It
 // is valid (`IsValid()`) from creation until `End()`; the server interceptor
-// ends a request's session when the handler returns. An ended session stays
+// ends a request's session when the call is over. An ended session stays
 // readable: work that carried it (a pool task, a `gls::Go` thread) still sees
 // its context and values. The default-constructed Session is empty: it has the
 // empty Context, holds no values, and is never valid.

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "gls/session/internal/mutex_lock.h"
 #include "gls/session/internal/thread_inherit.h"
 
 namespace gls {
@@ -60,7 +61,7 @@ SessionManager::SessionManager(const SessionOptions& options)
 SessionManager::~SessionManager() {
   StopGc();
   for (int i = 0; i < options_.shard_number; ++i) {
-    absl::MutexLock lock(&shards_[i].mu);
+    session_internal::MutexLock lock(&shards_[i].mu);
     for (auto& entry : shards_[i].records) entry.second->manager = nullptr;
   }
 }
@@ -87,14 +88,14 @@ SessionManager::Shard& SessionManager::ShardFor(uint64_t id) const {
 
 void SessionManager::Register(ThreadRecord* record) {
   Shard& shard = ShardFor(record->id);
-  absl::MutexLock lock(&shard.mu);
+  session_internal::MutexLock lock(&shard.mu);
   shard.records[record->id] = record;
   record->manager = this;
 }
 
 void SessionManager::Deregister(ThreadRecord* record) {
   Shard& shard = ShardFor(record->id);
-  absl::MutexLock lock(&shard.mu);
+  session_internal::MutexLock lock(&shard.mu);
   shard.records.erase(record->id);
   record->manager = nullptr;
 }
@@ -107,7 +108,7 @@ void SessionManager::BindSession(Session session) {
   }
   Session old;  // released outside the lock
   {
-    absl::MutexLock lock(&ShardFor(record.id).mu);
+    session_internal::MutexLock lock(&ShardFor(record.id).mu);
     old = std::exchange(record.bound, std::move(session));
   }
   record.current->store(&record.bound, std::memory_order_relaxed);
@@ -120,7 +121,7 @@ void SessionManager::UnbindSession() {
   record.current->compare_exchange_strong(self, nullptr);
   Session old;
   {
-    absl::MutexLock lock(&record.manager->ShardFor(record.id).mu);
+    session_internal::MutexLock lock(&record.manager->ShardFor(record.id).mu);
     old = std::exchange(record.bound, Session());
   }
 }
@@ -128,7 +129,7 @@ void SessionManager::UnbindSession() {
 size_t SessionManager::CollectGarbage() {
   size_t cleared = 0;
   for (int i = 0; i < options_.shard_number; ++i) {
-    absl::MutexLock lock(&shards_[i].mu);
+    session_internal::MutexLock lock(&shards_[i].mu);
     for (auto& entry : shards_[i].records) {
       ThreadRecord* record = entry.second;
       if (record->bound.empty() || record->bound.IsValid()) continue;
@@ -144,7 +145,7 @@ size_t SessionManager::CollectGarbage() {
 size_t SessionManager::RegisteredThreads() const {
   size_t n = 0;
   for (int i = 0; i < options_.shard_number; ++i) {
-    absl::MutexLock lock(&shards_[i].mu);
+    session_internal::MutexLock lock(&shards_[i].mu);
     n += shards_[i].records.size();
   }
   return n;
@@ -152,19 +153,26 @@ size_t SessionManager::RegisteredThreads() const {
 
 void SessionManager::StopGc() {
   {
-    absl::MutexLock lock(&gc_mu_);
+    session_internal::MutexLock lock(&gc_mu_);
     gc_stop_ = true;
+    gc_cv_.SignalAll();
   }
   if (gc_thread_.joinable()) gc_thread_.join();
 }
 
 void SessionManager::GcLoop() {
-  absl::MutexLock lock(&gc_mu_);
-  while (!gc_mu_.AwaitWithTimeout(absl::Condition(&gc_stop_),
-                                  options_.gc_interval)) {
-    gc_mu_.Unlock();
+  absl::Time next = absl::Now() + options_.gc_interval;
+  while (true) {
+    {
+      session_internal::MutexLock lock(&gc_mu_);
+      while (!gc_stop_ && absl::Now() < next) {
+        session_internal::WaitWithTimeout(&gc_cv_, &gc_mu_,
+                                          next - absl::Now());
+      }
+      if (gc_stop_) return;
+    }
     CollectGarbage();
-    gc_mu_.Lock();
+    next = absl::Now() + options_.gc_interval;
   }
 }
 

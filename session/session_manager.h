@@ -137,6 +137,7 @@ class SessionManager {
   std::unique_ptr<Shard[]> shards_;
 
   absl::Mutex gc_mu_;
+  absl::CondVar gc_cv_;  // signalled by StopGc
   bool gc_stop_ ABSL_GUARDED_BY(gc_mu_) = false;
   std::thread gc_thread_;
 };

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "gls/session/internal/mutex_lock.h"
 #include "gls/session/session_manager.h"
 
 namespace gls {
@@ -20,8 +21,9 @@ ThreadPool::ThreadPool(int num_threads) {
 
 ThreadPool::~ThreadPool() {
   {
-    absl::MutexLock lock(&mu_);
+    session_internal::MutexLock lock(&mu_);
     stopping_ = true;
+    cv_.SignalAll();
   }
   for (std::thread& t : threads_) t.join();
 }
@@ -32,21 +34,19 @@ bool ThreadPool::Schedule(absl::AnyInvocable<void()> task) {
 
 bool ThreadPool::ScheduleWithSession(Session session,
                                      absl::AnyInvocable<void()> task) {
-  absl::MutexLock lock(&mu_);
+  session_internal::MutexLock lock(&mu_);
   if (stopping_) return false;
   queue_.push_back(Task{std::move(session), std::move(task)});
+  cv_.Signal();
   return true;
 }
 
 void ThreadPool::WorkLoop() {
-  auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return !queue_.empty() || stopping_;
-  };
   while (true) {
     Task task;
     {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(&ready));
+      session_internal::MutexLock lock(&mu_);
+      while (queue_.empty() && !stopping_) session_internal::Wait(&cv_, &mu_);
       if (queue_.empty()) return;  // stopping and drained
       task = std::move(queue_.front());
       queue_.pop_front();

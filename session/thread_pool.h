@@ -56,6 +56,7 @@ class ThreadPool {
   void WorkLoop();
 
   absl::Mutex mu_;
+  absl::CondVar cv_;  // signalled on a new task and on shutdown
   std::deque<Task> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<std::thread> threads_;

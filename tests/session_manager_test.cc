@@ -5,7 +5,7 @@
 #include <string>
 #include <thread>
 
-#include "absl/synchronization/notification.h"
+#include "gls/tests/tsan_notification.h"
 #include "gtest/gtest.h"
 
 namespace gls {
@@ -85,7 +85,7 @@ TEST(BindSessionTest, BindUnbind) {
 // Tests that two threads see only their own bindings.
 TEST(BindSessionTest, ThreadsAreIsolated) {
   SessionManager manager(SessionOptions{});
-  absl::Notification a_bound, b_checked;
+  testing::Notification a_bound, b_checked;
   std::thread a([&] {
     manager.BindSession(NewSession("a"));
     a_bound.Notify();
@@ -111,7 +111,7 @@ TEST(SessionManagerTest, GarbageCollectsEndedBindings) {
   SessionOptions options;
   options.shard_number = 3;
   SessionManager manager(options);
-  absl::Notification bound, collected, done;
+  testing::Notification bound, collected, done;
   Session ended = NewSession("ended");
   std::thread t([&] {
     manager.BindSession(ended);
@@ -148,7 +148,7 @@ TEST(SessionManagerTest, GcThreadRunsPeriodically) {
   options.gc_interval = absl::Milliseconds(20);  // code may go below 1s
   auto manager = std::make_unique<SessionManager>(options);
   Session s = NewSession("x");
-  absl::Notification bound, ended;
+  testing::Notification bound, ended;
   bool cleared = false;
   std::thread t([&] {
     manager->BindSession(s);

@@ -1,0 +1,110 @@
+// Tests of implicit propagation (`async=true`): plain std::thread and
+// std::async started while a session is bound see it while it is valid, and
+// never after; threads that a lazily started pool creates during a request
+// never keep it. (grpc_threads_test covers gRPC's own threads.)
+#include <future>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gls/tests/tsan_notification.h"
+#include "gls/session/async.h"
+#include "gls/session/internal/thread_inherit.h"
+#include "gls/session/thread_pool.h"
+#include "gtest/gtest.h"
+
+namespace gls {
+namespace {
+
+std::string CurTenant() {
+  const Session& s = CurSession();
+  if (s.empty() || !s.IsValid()) return s.empty() ? "none" : "ended";
+  return std::string(s.context().GetPersistent("TENANT").value_or(""));
+}
+
+Session NewSession(absl::string_view tenant) {
+  return Session(Context().WithPersistent("TENANT", tenant));
+}
+
+class AsyncInheritTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // What an enabled server with async=true does.
+    SessionOptions options;
+    options.async = true;
+    ASSERT_TRUE(SessionManager::InitDefault(options).options().async);
+    ASSERT_TRUE(session_internal::ThreadInheritanceEnabled());
+  }
+};
+
+// Tests that std::thread and std::async see the session while it is valid.
+TEST_F(AsyncInheritTest, PlainThreadsSeeSessionWhileValid) {
+  Session request = NewSession("acme");
+  SessionScope scope(request);
+  std::string seen;
+  std::thread([&] { seen = CurTenant(); }).join();
+  EXPECT_EQ(seen, "acme");
+  EXPECT_EQ(std::async(std::launch::async, CurTenant).get(), "acme");
+  // Grandchildren too.
+  std::thread([&] { std::thread([&] { seen = CurTenant(); }).join(); }).join();
+  EXPECT_EQ(seen, "acme");
+}
+
+// Tests that a thread started during a request sees nothing once the request
+// ended, and that a thread started with no session sees nothing.
+TEST_F(AsyncInheritTest, NothingAfterTheRequestEnded) {
+  Session request = NewSession("acme");
+  testing::Notification read, ended;
+  std::string during, after;
+  std::thread t;
+  {
+    SessionScope scope(request);
+    t = std::thread([&] {
+      during = CurTenant();
+      read.Notify();
+      ended.WaitForNotification();
+      after = CurTenant();
+    });
+  }
+  read.WaitForNotification();  // the scope is gone; the request is not over
+  request.End();
+  ended.Notify();
+  t.join();
+  EXPECT_EQ(during, "acme");
+  EXPECT_EQ(after, "none");
+  std::string unbound;
+  std::thread([&] { unbound = CurTenant(); }).join();
+  EXPECT_EQ(unbound, "none");
+}
+
+// Tests that an explicit binding on the child wins over the inherited one.
+TEST_F(AsyncInheritTest, OwnBindingWins) {
+  SessionScope scope(NewSession("parent"));
+  std::string seen;
+  std::thread([&] {
+    SessionScope own(NewSession("child"));
+    seen = CurTenant();
+  }).join();
+  EXPECT_EQ(seen, "child");
+}
+
+// Tests that a pool started lazily during a request never shows the request
+// to tasks submitted without a session, during or after it.
+TEST_F(AsyncInheritTest, LazyPoolThreadsDoNotKeepRequest) {
+  Session request = NewSession("acme");
+  std::unique_ptr<ThreadPool> pool;
+  {
+    SessionScope scope(request);
+    pool = std::make_unique<ThreadPool>(2);  // threads created during request
+  }
+  std::promise<std::string> during;
+  pool->Schedule([&] { during.set_value(CurTenant()); });
+  EXPECT_EQ(during.get_future().get(), "none");
+  request.End();
+  std::promise<std::string> after;
+  pool->Schedule([&] { after.set_value(CurTenant()); });
+  EXPECT_EQ(after.get_future().get(), "none");
+}
+
+}  // namespace
+}  // namespace gls
