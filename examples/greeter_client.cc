@@ -42,15 +42,14 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  const std::vector<std::string> columns = {
-      "rpc-persist-tenant", "rpc-transit-hop", "authorization"};
+  const std::vector<std::string> columns = {"rpc-persist-tenant",
+                                            "rpc-transit-hop", "authorization"};
   std::cout << "sent: rpc-persist-tenant=" << absl::GetFlag(FLAGS_tenant)
             << "  rpc-transit-hop=" << absl::GetFlag(FLAGS_hop)
             << "  authorization=" << absl::GetFlag(FLAGS_authorization)
             << "\nreply: " << reply.message()
             << "\n\nwhat the last hop received (- = not received):\n";
-  std::cout << std::left << std::setw(16) << "via" << std::setw(8)
-            << "service";
+  std::cout << std::left << std::setw(16) << "via" << std::setw(8) << "service";
   for (const auto& c : columns) std::cout << std::setw(22) << c;
   std::cout << "other headers\n";
   for (const auto& hop : reply.hops()) {

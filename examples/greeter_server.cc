@@ -51,9 +51,9 @@ using gls::examples::Hop;
 gls::client::BackupResult RestoreTenant(const gls::Context& prev,
                                         const gls::Context& cur) {
   if (cur.GetPersistent("TENANT")) return {cur, false};
-  return {cur.WithPersistent("TENANT",
-                             prev.GetPersistent("TENANT").value_or("")),
-          true};
+  return {
+      cur.WithPersistent("TENANT", prev.GetPersistent("TENANT").value_or("")),
+      true};
 }
 
 class LeafGreeter final : public Greeter::Service {
@@ -90,12 +90,10 @@ class FrontGreeter final : public Greeter::Service {
     // context reaches the backend only through gls.
     HelloReply direct = Call(*request, "handler-thread");
     std::promise<HelloReply> pooled;
-    pool_.Schedule(
-        [&] { pooled.set_value(Call(*request, "thread-pool")); });
-    HelloReply spawned =
-        std::async(std::launch::async, [&] {
-          return Call(*request, "std-async");
-        }).get();
+    pool_.Schedule([&] { pooled.set_value(Call(*request, "thread-pool")); });
+    HelloReply spawned = std::async(std::launch::async, [&] {
+                           return Call(*request, "std-async");
+                         }).get();
     HelloReply via_pool = pooled.get_future().get();
     reply->set_message(direct.message());
     for (const HelloReply* r : {&direct, &via_pool, &spawned}) {
@@ -132,8 +130,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<grpc::Service> service;
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::StrCat("127.0.0.1:", absl::GetFlag(FLAGS_port)),
-                           grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(
+      absl::StrCat("127.0.0.1:", absl::GetFlag(FLAGS_port)),
+      grpc::InsecureServerCredentials(), &port);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       server_factories;

@@ -52,8 +52,8 @@ void ReplaceMetainfo(const Context& ctx, const char* method,
       return;
     }
     LogError(absl::StrCat("context backup on ", method == nullptr ? "" : method,
-                          ": dropped header \"", absl::CEscape(name),
-                          "\" = \"", absl::CEscape(value),
+                          ": dropped header \"", absl::CEscape(name), "\" = \"",
+                          absl::CEscape(value),
                           "\": gRPC rejects this key or value"));
   });
 }
@@ -64,7 +64,8 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
                     const BackupHandler* handler, Session session)
       : info_(info), handler_(handler), session_(std::move(session)) {}
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (handler_ != nullptr &&
         methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {

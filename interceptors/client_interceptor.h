@@ -28,8 +28,9 @@
 //       grpc::experimental::ClientInterceptorFactoryInterface>> creators;
 //   creators.push_back(gls::client::WithContextBackup(
 //       [](const gls::Context& prev, const gls::Context& cur) {
-//         if (cur.GetPersistent("TENANT")) return gls::client::BackupResult{cur, false};
-//         return gls::client::BackupResult{cur, true};
+//         if (cur.GetPersistent("TENANT")) return
+//         gls::client::BackupResult{cur, false}; return
+//         gls::client::BackupResult{cur, true};
 //       }));
 //   auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
 //       target, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),

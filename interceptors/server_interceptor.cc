@@ -26,7 +26,8 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
       : info_(info) {}
   ~BackupInterceptor() override { session_.End(); }
 
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
     if (!methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       methods->Proceed();

@@ -87,12 +87,14 @@ Context Context::Derive(Mutate mutate) const {
 Context Context::WithPersistent(absl::string_view key,
                                 absl::string_view value) const {
   if (key.empty() || value.empty()) return *this;
-  return Derive([&](Rep& r) { r.persistent[std::string(key)] = std::string(value); });
+  return Derive(
+      [&](Rep& r) { r.persistent[std::string(key)] = std::string(value); });
 }
 Context Context::WithTransient(absl::string_view key,
                                absl::string_view value) const {
   if (key.empty() || value.empty()) return *this;
-  return Derive([&](Rep& r) { r.transient[std::string(key)] = std::string(value); });
+  return Derive(
+      [&](Rep& r) { r.transient[std::string(key)] = std::string(value); });
 }
 Context Context::WithoutPersistent(absl::string_view key) const {
   if (!GetPersistent(key)) return *this;
@@ -129,9 +131,9 @@ Context::Builder& Context::Builder::AddHeader(absl::string_view name,
       AddValue(rep_->persistent, key, value);
       break;
     case MetaKind::kTransient:
-      AddValue(direction_ == Direction::kIncoming ? rep_->upstream
-                                                  : rep_->transient,
-               key, value);
+      AddValue(
+          direction_ == Direction::kIncoming ? rep_->upstream : rep_->transient,
+          key, value);
       break;
     case MetaKind::kBackward:
     case MetaKind::kNone:

@@ -1,12 +1,12 @@
 // gls/session/context.h
 //
 // `gls::Context` is the immutable snapshot of one request that context backup
-// carries: its metainfo values (persistent, transient, transient-from-upstream),
-// the other incoming headers (readable, never forwarded by the fallback), the
-// deadline, and the originating method and peer. Copies share one immutable
-// representation (a reference count), so a Context is cheap to copy and safe to
-// read from any thread. "Changing" it (`WithPersistent`, ...) returns a new
-// Context and never touches the original.
+// carries: its metainfo values (persistent, transient,
+// transient-from-upstream), the other incoming headers (readable, never
+// forwarded by the fallback), the deadline, and the originating method and
+// peer. Copies share one immutable representation (a reference count), so a
+// Context is cheap to copy and safe to read from any thread. "Changing" it
+// (`WithPersistent`, ...) returns a new Context and never touches the original.
 //
 // `Context::Builder` turns gRPC-style headers into a Context with the Kitex
 // mapping of metainfo.h; `ForEachWireHeader` gives the headers an outbound call
@@ -14,7 +14,8 @@
 //
 // Example:
 //
-//   gls::Context ctx = gls::Context::Builder(gls::Context::Direction::kIncoming)
+//   gls::Context ctx =
+//   gls::Context::Builder(gls::Context::Direction::kIncoming)
 //                          .AddHeader("rpc-persist-tenant", "acme")
 //                          .AddHeader("rpc-transit-hop", "edge")
 //                          .Build();

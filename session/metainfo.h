@@ -4,9 +4,9 @@
 // C++ service can sit in a Kitex gRPC call chain:
 //
 //   kind         header prefix     key -> header            header -> key
-//   persistent   "rpc-persist-"    lowercase, '_' -> '-'    uppercase, '-' -> '_'
-//   transient    "rpc-transit-"    (same)                   (same)
-//   backward     "rpc-backward-"   (same)                   (same)
+//   persistent   "rpc-persist-"    lowercase, '_' -> '-'    uppercase, '-' ->
+//   '_' transient    "rpc-transit-"    (same)                   (same) backward
+//   "rpc-backward-"   (same)                   (same)
 //
 // So key `TENANT_ID` travels as `rpc-persist-tenant-id`, and a header
 // `rpc-persist-a` arrives as key `A`. Prefixes match case-insensitively.

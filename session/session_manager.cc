@@ -166,8 +166,7 @@ void SessionManager::GcLoop() {
     {
       session_internal::MutexLock lock(&gc_mu_);
       while (!gc_stop_ && absl::Now() < next) {
-        session_internal::WaitWithTimeout(&gc_cv_, &gc_mu_,
-                                          next - absl::Now());
+        session_internal::WaitWithTimeout(&gc_cv_, &gc_mu_, next - absl::Now());
       }
       if (gc_stop_) return;
     }

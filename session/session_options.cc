@@ -20,8 +20,9 @@ constexpr const char* kFieldNames[] = {"async", "shard_number", "gc_interval"};
 std::string BadField(int index, absl::string_view text, absl::string_view why,
                      absl::string_view used) {
   return absl::StrCat(kSessionConfigEnv, " field ", index + 1, " (",
-                      index < 3 ? kFieldNames[index] : "extra", "): bad value \"",
-                      absl::CEscape(text), "\" (", why, "); using ", used);
+                      index < 3 ? kFieldNames[index] : "extra",
+                      "): bad value \"", absl::CEscape(text), "\" (", why,
+                      "); using ", used);
 }
 
 }  // namespace
@@ -55,7 +56,8 @@ SessionOptions ApplySessionConfig(absl::string_view text,
           out.shard_number = value;
         } else {
           errors->push_back(BadField(
-              i, field, absl::StrCat("expected an integer in [1, ", kMaxShards, "]"),
+              i, field,
+              absl::StrCat("expected an integer in [1, ", kMaxShards, "]"),
               absl::StrCat(out.shard_number)));
         }
         break;
@@ -68,8 +70,7 @@ SessionOptions ApplySessionConfig(absl::string_view text,
               absl::FormatDuration(out.gc_interval)));
         } else if (value <= absl::Seconds(1) ||
                    value == absl::InfiniteDuration()) {
-          errors->push_back(BadField(i, field,
-                                     "must be finite and above 1s",
+          errors->push_back(BadField(i, field, "must be finite and above 1s",
                                      absl::FormatDuration(out.gc_interval)));
         } else {
           out.gc_interval = value;

@@ -24,7 +24,8 @@
 //
 //   gls::SessionOptions code;                // defaults
 //   code.async = true;
-//   absl::StatusOr<gls::SessionOptions> o = gls::ParseSessionConfig(",10", code);
+//   absl::StatusOr<gls::SessionOptions> o = gls::ParseSessionConfig(",10",
+//   code);
 //   // o->async == true, o->shard_number == 10, o->gc_interval == 10m
 //
 // Thread-safety: SessionOptions is a plain value (thread-compatible); the

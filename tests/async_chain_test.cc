@@ -49,10 +49,9 @@ class SyncFront final : public Greeter::Service {
     pool_->Schedule([&] { pooled.set_value(CallLeaf(*stub_, "thread-pool")); });
     std::string go;
     Go([&] { go = CallLeaf(*stub_, "go"); }).join();
-    std::string implicit =
-        std::async(std::launch::async, [&] {
-          return CallLeaf(*stub_, "std-async");
-        }).get();
+    std::string implicit = std::async(std::launch::async, [&] {
+                             return CallLeaf(*stub_, "std-async");
+                           }).get();
     for (const std::string& s : {pooled.get_future().get(), go, implicit}) {
       reply->add_hops()->set_via(s);
     }
@@ -76,10 +75,9 @@ class CallbackFront final : public Greeter::CallbackService {
     grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
     pool_->Schedule([this, reply, reactor] {
       reply->set_message(CallLeaf(*stub_, "thread-pool"));
-      reply->add_hops()->set_via(
-          std::async(std::launch::async, [this] {
-            return CallLeaf(*stub_, "std-async");
-          }).get());
+      reply->add_hops()->set_via(std::async(std::launch::async, [this] {
+                                   return CallLeaf(*stub_, "std-async");
+                                 }).get());
       reactor->Finish(grpc::Status::OK);
     });
     return reactor;
@@ -143,7 +141,8 @@ TEST_F(AsyncChainTest, ConcurrentCallbackRequestsNeverMix) {
                             });
   }
   absl::MutexLock lock(&mu);
-  mu.Await(absl::Condition(+[](int* d) { return *d == kRequests; }, &done));
+  mu.Await(absl::Condition(
+      +[](int* d) { return *d == kRequests; }, &done));
   int mismatches = 0;
   for (int i = 0; i < kRequests; ++i) {
     ASSERT_TRUE(calls[i].status.ok()) << calls[i].status.error_message();

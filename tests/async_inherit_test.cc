@@ -7,10 +7,10 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
-#include "gls/tests/tsan_notification.h"
 #include "gls/session/async.h"
 #include "gls/session/internal/thread_inherit.h"
 #include "gls/session/thread_pool.h"
+#include "gls/tests/tsan_notification.h"
 #include "gtest/gtest.h"
 
 namespace gls {

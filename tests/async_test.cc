@@ -9,8 +9,8 @@
 #include <thread>
 #include <vector>
 
-#include "gls/tests/tsan_notification.h"
 #include "gls/session/thread_pool.h"
+#include "gls/tests/tsan_notification.h"
 #include "gtest/gtest.h"
 
 namespace gls {
@@ -168,7 +168,8 @@ TEST(ThreadPoolTest, ShutdownRunsQueuedTasksAndJoins) {
   {
     ThreadPool pool(2);
     testing::Notification gate;
-    for (int i = 0; i < 2; ++i) pool.Schedule([&] { gate.WaitForNotification(); });
+    for (int i = 0; i < 2; ++i)
+      pool.Schedule([&] { gate.WaitForNotification(); });
     for (int i = 0; i < 100; ++i) {
       pool.Schedule([&ran, keep = alive] { ran.fetch_add(1); });
     }

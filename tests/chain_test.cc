@@ -75,7 +75,8 @@ const Metadata kClientMetadata = {{"rpc-persist-tenant", "acme"},
 TEST(ChainTest, TwoHopsCarryPersistentOnly) {
   LeafGreeter leaf("B");
   TestServer b({&leaf}, /*backup=*/true);
-  FrontGreeter sync_front(b.BackupChannel(client::RestoreMissingPersistent), {});
+  FrontGreeter sync_front(b.BackupChannel(client::RestoreMissingPersistent),
+                          {});
   CallbackFrontGreeter callback_front(
       b.BackupChannel(client::RestoreMissingPersistent));
   for (grpc::Service* front :
@@ -83,7 +84,8 @@ TEST(ChainTest, TwoHopsCarryPersistentOnly) {
     TestServer a({front}, /*backup=*/true);
     auto stub = Greeter::NewStub(a.Channel());
     grpc::Status status;
-    HelloReply reply = testing::CallGreeter(*stub, "x", kClientMetadata, &status);
+    HelloReply reply =
+        testing::CallGreeter(*stub, "x", kClientMetadata, &status);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(LeafHeaders(reply), (Headers{{"rpc-persist-log-id", "42"},
                                            {"rpc-persist-tenant", "acme"}}));
@@ -96,11 +98,10 @@ TEST(ChainTest, TwoHopsCarryPersistentOnly) {
 TEST(ChainTest, KitexTestVector) {
   LeafGreeter leaf("B");
   TestServer b({&leaf}, true);
-  FrontGreeter front(
-      b.BackupChannel([](const Context&, const Context& cur) {
-        return client::BackupResult{cur, true};
-      }),
-      {{"rpc-persist-b", "bb"}, {"rpc-transit-f", "f"}});
+  FrontGreeter front(b.BackupChannel([](const Context&, const Context& cur) {
+    return client::BackupResult{cur, true};
+  }),
+                     {{"rpc-persist-b", "bb"}, {"rpc-transit-f", "f"}});
   TestServer a({&front}, true);
   auto stub = Greeter::NewStub(a.Channel());
   grpc::Status status;

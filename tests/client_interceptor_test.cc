@@ -90,20 +90,19 @@ class ClientInterceptorTest : public ::testing::Test {
 // Tests the restore-missing handler on a sync call: persistent values come
 // back, the transient value and headers outside metainfo do not.
 TEST_F(ClientInterceptorTest, SyncCallRestoresPersistentOnly) {
-  auto stub = Greeter::NewStub(
-      server_.BackupChannel(client::RestoreMissingPersistent));
+  auto stub =
+      Greeter::NewStub(server_.BackupChannel(client::RestoreMissingPersistent));
   SessionScope scope(RequestSession());
   HelloReply reply = testing::CallGreeter(*stub, "x", {{"x-own", "mine"}});
-  EXPECT_EQ(HopHeaders(reply),
-            (Headers{{"rpc-persist-tenant", "acme"},
-                     {"rpc-persist-log-id", "42"},
-                     {"x-own", "mine"}}));
+  EXPECT_EQ(HopHeaders(reply), (Headers{{"rpc-persist-tenant", "acme"},
+                                        {"rpc-persist-log-id", "42"},
+                                        {"x-own", "mine"}}));
 }
 
 // Tests that nothing happens without a bound session or without a handler.
 TEST_F(ClientInterceptorTest, NoSessionOrNoHandlerChangesNothing) {
-  auto stub = Greeter::NewStub(
-      server_.BackupChannel(client::RestoreMissingPersistent));
+  auto stub =
+      Greeter::NewStub(server_.BackupChannel(client::RestoreMissingPersistent));
   HelloReply reply =
       testing::CallGreeter(*stub, "x", {{"rpc-transit-own", "t"}});
   EXPECT_EQ(HopHeaders(reply), (Headers{{"rpc-transit-own", "t"}}));
@@ -119,15 +118,14 @@ TEST_F(ClientInterceptorTest, NoSessionOrNoHandlerChangesNothing) {
 // and cur as documented.
 TEST_F(ClientInterceptorTest, CtxIsAlwaysWhatTheCallCarries) {
   Context seen_prev, seen_cur;
-  auto stub = Greeter::NewStub(server_.BackupChannel(
-      [&](const Context& prev, const Context& cur) {
+  auto stub = Greeter::NewStub(
+      server_.BackupChannel([&](const Context& prev, const Context& cur) {
         seen_prev = prev;
         seen_cur = cur;
-        return client::BackupResult{
-            cur.WithoutPersistent("DROP_ME")
-                .WithPersistent("FROM_HANDLER", "h")
-                .WithTransient("NEXT_HOP", "n"),
-            false};
+        return client::BackupResult{cur.WithoutPersistent("DROP_ME")
+                                        .WithPersistent("FROM_HANDLER", "h")
+                                        .WithTransient("NEXT_HOP", "n"),
+                                    false};
       }));
   SessionScope scope(RequestSession());
   grpc::Status status;
@@ -150,8 +148,8 @@ TEST_F(ClientInterceptorTest, CtxIsAlwaysWhatTheCallCarries) {
 // Tests that the call's own deadline is visible to the handler as cur's.
 TEST_F(ClientInterceptorTest, HandlerSeesCallDeadline) {
   absl::Time seen = absl::InfinitePast();
-  auto stub = Greeter::NewStub(server_.BackupChannel(
-      [&](const Context&, const Context& cur) {
+  auto stub = Greeter::NewStub(
+      server_.BackupChannel([&](const Context&, const Context& cur) {
         seen = cur.deadline();
         return client::BackupResult{cur, true};
       }));
@@ -169,16 +167,14 @@ TEST_F(ClientInterceptorTest, HandlerSeesCallDeadline) {
 // and the call still succeeds with the valid ones.
 TEST_F(ClientInterceptorTest, InvalidMetadataIsDroppedAndLogged) {
   std::vector<std::string> lines;
-  LogSink old =
-      SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
-  auto stub = Greeter::NewStub(server_.BackupChannel(
-      [](const Context&, const Context& cur) {
-        return client::BackupResult{
-            cur.WithPersistent("BAD KEY", "v")
-                .WithPersistent("BAD_VALUE", "line\nbreak")
-                .WithPersistent("GOOD", "g"),
-            true};
-      }));
+  LogSink old = SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
+  auto stub = Greeter::NewStub(server_.BackupChannel([](const Context&,
+                                                        const Context& cur) {
+    return client::BackupResult{cur.WithPersistent("BAD KEY", "v")
+                                    .WithPersistent("BAD_VALUE", "line\nbreak")
+                                    .WithPersistent("GOOD", "g"),
+                                true};
+  }));
   SessionScope scope(RequestSession());
   grpc::Status status;
   HelloReply reply = testing::CallGreeter(*stub, "x", {}, &status);
@@ -195,8 +191,7 @@ TEST_F(ClientInterceptorTest, InvalidMetadataIsDroppedAndLogged) {
 // Tests that a handler that throws leaves the call as the caller made it.
 TEST_F(ClientInterceptorTest, ThrowingHandlerLeavesCallUnchanged) {
   std::vector<std::string> lines;
-  LogSink old =
-      SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
+  LogSink old = SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
   auto stub = Greeter::NewStub(server_.BackupChannel(
       [](const Context&, const Context&) -> client::BackupResult {
         throw std::runtime_error("boom");
@@ -215,8 +210,8 @@ TEST_F(ClientInterceptorTest, ThrowingHandlerLeavesCallUnchanged) {
 // Tests a callback (stub->async()) call: the session is read on the calling
 // thread although gRPC runs the rest elsewhere.
 TEST_F(ClientInterceptorTest, CallbackCall) {
-  auto stub = Greeter::NewStub(
-      server_.BackupChannel(client::RestoreMissingPersistent));
+  auto stub =
+      Greeter::NewStub(server_.BackupChannel(client::RestoreMissingPersistent));
   grpc::ClientContext ctx;
   HelloRequest req;
   HelloReply reply;
@@ -237,8 +232,8 @@ TEST_F(ClientInterceptorTest, CallbackCall) {
 // Tests a completion-queue call whose metadata is sent from another thread
 // (StartCall/Finish there), with no session bound on that thread.
 TEST_F(ClientInterceptorTest, CompletionQueueCallFinishedElsewhere) {
-  auto stub = Greeter::NewStub(
-      server_.BackupChannel(client::RestoreMissingPersistent));
+  auto stub =
+      Greeter::NewStub(server_.BackupChannel(client::RestoreMissingPersistent));
   grpc::CompletionQueue cq;
   grpc::ClientContext ctx;
   HelloRequest req;
@@ -250,7 +245,8 @@ TEST_F(ClientInterceptorTest, CompletionQueueCallFinishedElsewhere) {
   HelloReply reply;
   grpc::Status status;
   std::thread other([&] {
-    SessionScope other_request(Session(Context().WithPersistent("TENANT", "other")));
+    SessionScope other_request(
+        Session(Context().WithPersistent("TENANT", "other")));
     rpc->StartCall();
     rpc->Finish(&reply, &status, reinterpret_cast<void*>(1));
     void* tag;

@@ -93,10 +93,9 @@ TEST(ContextTest, DerivationsAreImmutable) {
 
 // Tests Kitex's TestCallWithContextBackup vector on the fallback itself.
 TEST(RestorePersistentTest, KitexTestVector) {
-  Context prev = Context()
-                     .WithPersistent("b", "b")
-                     .WithPersistent("c", "c")
-                     .WithTransient("e", "e");
+  Context prev =
+      Context().WithPersistent("b", "b").WithPersistent("c", "c").WithTransient(
+          "e", "e");
   Context cur = Context().WithPersistent("b", "bb").WithTransient("f", "f");
   Context out = RestorePersistent(cur, prev);
   EXPECT_EQ(out.persistent(), (Context::Values{{"b", "bb"}, {"c", "c"}}));

@@ -24,14 +24,15 @@ using ::gls::testing::TestServer;
 std::string Seen() {
   const Session& s = CurSession();
   if (s.empty()) return "none";
-  return absl::StrCat("tenant=", s.context().GetPersistent("TENANT").value_or(""),
-                      ",hop=", s.context().GetUpstream("HOP").value_or(""),
-                      ",valid=", s.IsValid());
+  return absl::StrCat(
+      "tenant=", s.context().GetPersistent("TENANT").value_or(""),
+      ",hop=", s.context().GetUpstream("HOP").value_or(""),
+      ",valid=", s.IsValid());
 }
 
 std::string ThreadTag() {
-  return absl::StrCat("thread=", std::hash<std::thread::id>()(
-                                     std::this_thread::get_id()));
+  return absl::StrCat("thread=",
+                      std::hash<std::thread::id>()(std::this_thread::get_id()));
 }
 
 constexpr char kBound[] = "tenant=acme,hop=edge,valid=1";
@@ -320,7 +321,8 @@ TEST(ServerInterceptorTest, CompletionQueueServiceUsesRequestScope) {
       creators;
   creators.push_back(server::WithContextBackup(true, false));
   builder.experimental().SetInterceptorCreators(std::move(creators));
-  std::unique_ptr<grpc::ServerCompletionQueue> cq = builder.AddCompletionQueue();
+  std::unique_ptr<grpc::ServerCompletionQueue> cq =
+      builder.AddCompletionQueue();
   auto server = builder.BuildAndStart();
 
   std::thread client([port] {
@@ -349,7 +351,8 @@ TEST(ServerInterceptorTest, CompletionQueueServiceUsesRequestScope) {
   {
     server::RequestScope scope(ctx, "/gls.testing.Streamer/Unary");
     reply.add_seen(Seen());
-    EXPECT_EQ(scope.session().context().method(), "/gls.testing.Streamer/Unary");
+    EXPECT_EQ(scope.session().context().method(),
+              "/gls.testing.Streamer/Unary");
   }
   reply.add_seen(Seen());
   responder.Finish(reply, grpc::Status::OK, reinterpret_cast<void*>(2));

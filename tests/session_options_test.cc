@@ -53,8 +53,9 @@ TEST(SessionOptionsTest, ParsesFieldsOverCode) {
 
 // Tests that each bad field is reported and the rest still applies.
 TEST(SessionOptionsTest, BadFieldsAreReportedNotFatal) {
-  const char* bad[] = {"maybe", ",0", ",-3", ",abc", ",100000", ",,1s",
-                       ",,500ms", ",,-1h", ",,soon", ",,inf", "true,1,1h,x"};
+  const char* bad[] = {"maybe",   ",0",    ",-3",        ",abc",
+                       ",100000", ",,1s",  ",,500ms",    ",,-1h",
+                       ",,soon",  ",,inf", "true,1,1h,x"};
   for (const char* text : bad) {
     auto o = ParseSessionConfig(text, SessionOptions());
     EXPECT_FALSE(o.ok()) << text;
@@ -62,7 +63,8 @@ TEST(SessionOptionsTest, BadFieldsAreReportedNotFatal) {
         << o.status();
   }
   std::vector<std::string> errors;
-  SessionOptions o = ApplySessionConfig("true,zero,2h", SessionOptions(), &errors);
+  SessionOptions o =
+      ApplySessionConfig("true,zero,2h", SessionOptions(), &errors);
   EXPECT_TRUE(o.async);
   EXPECT_EQ(o.shard_number, 100);
   EXPECT_EQ(o.gc_interval, absl::Hours(2));
@@ -75,8 +77,8 @@ TEST(SessionOptionsTest, BadFieldsAreReportedNotFatal) {
 // Tests that the environment overrides code and bad fields are logged once.
 TEST(SessionOptionsTest, EnvironmentOverridesCodeAndLogs) {
   std::vector<std::string> lines;
-  LogSink old = SetLogSink(
-      [&](absl::string_view line) { lines.emplace_back(line); });
+  LogSink old =
+      SetLogSink([&](absl::string_view line) { lines.emplace_back(line); });
   SessionOptions code;
   code.shard_number = 5;
   ASSERT_EQ(setenv(kSessionConfigEnv, "false,nope,2m", 1), 0);
