@@ -17,6 +17,7 @@ awk -v dir="$work" '
 cat >"$work/prelude.h" <<'H'
 #include <grpcpp/grpcpp.h>
 #include "gls/interceptors/client_interceptor.h"
+#include "gls/interceptors/deadline_backup.h"
 #include "gls/interceptors/server_interceptor.h"
 #include "gls/session/async.h"
 #include "gls/session/session_manager.h"
