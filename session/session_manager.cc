@@ -3,8 +3,10 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "gls/session/internal/mutex_lock.h"
 #include "gls/session/internal/thread_inherit.h"
+#include "gls/session/log.h"
 
 namespace gls {
 
@@ -52,8 +54,31 @@ struct alignas(64) SessionManager::Shard {
   absl::flat_hash_map<uint64_t, ThreadRecord*> records ABSL_GUARDED_BY(mu);
 };
 
+namespace {
+
+// Options given in code are not checked by the environment parser: a bad one
+// is logged and replaced by its default instead of crashing the process.
+SessionOptions Sanitized(SessionOptions options) {
+  const SessionOptions defaults;
+  if (options.shard_number < 1) {
+    LogError(absl::StrCat("SessionOptions.shard_number ", options.shard_number,
+                          " is not positive; using ", defaults.shard_number));
+    options.shard_number = defaults.shard_number;
+  }
+  if (options.gc_interval <= absl::ZeroDuration()) {
+    LogError(absl::StrCat("SessionOptions.gc_interval ",
+                          absl::FormatDuration(options.gc_interval),
+                          " is not positive; using ",
+                          absl::FormatDuration(defaults.gc_interval)));
+    options.gc_interval = defaults.gc_interval;
+  }
+  return options;
+}
+
+}  // namespace
+
 SessionManager::SessionManager(const SessionOptions& options)
-    : options_(options), shards_(new Shard[options.shard_number]) {
+    : options_(Sanitized(options)), shards_(new Shard[options_.shard_number]) {
   if (options_.async) session_internal::EnableThreadInheritance();
   gc_thread_ = std::thread([this] { GcLoop(); });
 }

@@ -4,7 +4,9 @@
 
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "gls/session/log.h"
 #include "gls/tests/tsan_notification.h"
 #include "gtest/gtest.h"
 
@@ -167,6 +169,23 @@ TEST(SessionManagerTest, GcThreadRunsPeriodically) {
   t.join();
   EXPECT_TRUE(cleared);
   manager.reset();  // joins the GC thread; must not hang
+}
+
+// Tests that bad options from code are logged and replaced, never a crash.
+TEST(SessionManagerTest, BadCodeOptionsAreReplaced) {
+  std::vector<std::string> lines;
+  LogSink old = SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
+  SessionOptions bad;
+  bad.shard_number = 0;
+  bad.gc_interval = -absl::Seconds(1);
+  SessionManager manager(bad);
+  SetLogSink(std::move(old));
+  EXPECT_EQ(manager.options().shard_number, 100);
+  EXPECT_EQ(manager.options().gc_interval, absl::Minutes(10));
+  EXPECT_EQ(lines.size(), 2u);
+  manager.BindSession(NewSession("ok"));
+  EXPECT_EQ(CurTenant(), "ok");
+  manager.UnbindSession();
 }
 
 // Tests that a thread that exits while bound leaves nothing for a new thread,
