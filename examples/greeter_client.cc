@@ -2,8 +2,8 @@
 // Kitex-style chain carries, then prints, as a table, what the last hop
 // received on each path.
 //
-//   greeter_client --target=127.0.0.1:PORT --tenant=acme --hop=edge \
-//                  --authorization="Bearer secret"
+//   greeter_client --target=127.0.0.1:PORT --tenant=acme --hop=edge
+//                  --authorization="Bearer secret"    (one command line)
 #include <grpcpp/grpcpp.h>
 
 #include <iomanip>

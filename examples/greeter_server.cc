@@ -24,9 +24,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gls/interceptors/client_interceptor.h"
-#include "gls/interceptors/internal/metadata.h"
 #include "gls/interceptors/server_interceptor.h"
 #include "gls/session/thread_pool.h"
 #include "proto/greeter.grpc.pb.h"
@@ -56,6 +56,12 @@ gls::client::BackupResult RestoreTenant(const gls::Context& prev,
       true};
 }
 
+// gRPC's own headers and HTTP/2 pseudo headers, which a Hop leaves out.
+bool IsGrpcOwnHeader(absl::string_view name) {
+  return absl::StartsWith(name, ":") || absl::StartsWith(name, "grpc-") ||
+         name == "te" || name == "content-type" || name == "user-agent";
+}
+
 class LeafGreeter final : public Greeter::Service {
  public:
   explicit LeafGreeter(std::string name) : name_(std::move(name)) {}
@@ -68,7 +74,7 @@ class LeafGreeter final : public Greeter::Service {
     hop->set_service(name_);
     for (const auto& [key, value] : context->client_metadata()) {
       absl::string_view name(key.data(), key.size());
-      if (gls::interceptors_internal::IsGrpcReservedHeader(name)) continue;
+      if (IsGrpcOwnHeader(name)) continue;
       (*hop->mutable_metadata())[std::string(name)] =
           std::string(value.data(), value.size());
     }
