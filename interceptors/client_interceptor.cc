@@ -39,22 +39,28 @@ Context CurrentContext(const OutgoingMetadata& metadata,
       .Build();
 }
 
-// Replaces the metainfo part of `metadata` by `ctx`'s wire form, dropping (and
-// logging) headers gRPC would reject.
+// Adds `name: value` to the call's metadata unless gRPC would reject it, in
+// which case it is dropped and logged.
+void AddHeader(std::string name, const std::string& value, const char* method,
+               OutgoingMetadata& metadata) {
+  if (IsLegalHeader(name, value)) {
+    metadata.emplace(std::move(name), value);
+    return;
+  }
+  LogError(absl::StrCat("context backup on ", method == nullptr ? "" : method,
+                        ": dropped header \"", absl::CEscape(name), "\" = \"",
+                        absl::CEscape(value),
+                        "\": gRPC rejects this key or value"));
+}
+
+// Replaces the metainfo part of `metadata` by `ctx`'s wire form.
 void ReplaceMetainfo(const Context& ctx, const char* method,
                      OutgoingMetadata& metadata) {
   for (auto it = metadata.begin(); it != metadata.end();) {
     it = IsMetainfoToReplace(it->first) ? metadata.erase(it) : std::next(it);
   }
-  ctx.ForEachWireHeader([&](const std::string& name, const std::string& value) {
-    if (IsLegalHeader(name, value)) {
-      metadata.emplace(name, value);
-      return;
-    }
-    LogError(absl::StrCat("context backup on ", method == nullptr ? "" : method,
-                          ": dropped header \"", absl::CEscape(name), "\" = \"",
-                          absl::CEscape(value),
-                          "\": gRPC rejects this key or value"));
+  ctx.ForEachWireHeader([&](std::string name, const std::string& value) {
+    AddHeader(std::move(name), value, method, metadata);
   });
 }
 
@@ -92,10 +98,20 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
                             "call goes out as the caller made it"));
       return;
     }
-    Context out = result.backup ? RestorePersistent(result.ctx, prev)
-                                : std::move(result.ctx);
-    if (out.SharesRepWith(cur)) return;  // unchanged: leave the metadata be
-    ReplaceMetainfo(out, info_->method(), metadata);
+    // The call already carries cur's metainfo: only a different ctx replaces
+    // it. The fallback then appends what RestorePersistent would add, without
+    // building the merged context.
+    if (!result.ctx.SharesRepWith(cur)) {
+      ReplaceMetainfo(result.ctx, info_->method(), metadata);
+    }
+    if (result.backup) {
+      ForEachMissingPersistent(
+          result.ctx, prev,
+          [&](const std::string& key, const std::string& value) {
+            AddHeader(MetainfoHeaderName(MetaKind::kPersistent, key), value,
+                      info_->method(), metadata);
+          });
+    }
   }
 
   grpc::experimental::ClientRpcInfo* const info_;

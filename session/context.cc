@@ -1,5 +1,8 @@
 #include "gls/session/context.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "gls/session/metainfo.h"
 
 namespace gls {
@@ -16,18 +19,45 @@ struct Context::Rep {
 
 namespace {
 
-absl::optional<absl::string_view> Find(const Context::Values& values,
+using Values = Context::Values;
+
+Values::iterator LowerBound(Values& values, absl::string_view key) {
+  return std::lower_bound(
+      values.begin(), values.end(), key,
+      [](const auto& entry, absl::string_view k) { return entry.first < k; });
+}
+
+absl::optional<absl::string_view> Find(const Values& values,
                                        absl::string_view key) {
-  auto it = values.find(key);
-  if (it == values.end()) return absl::nullopt;
+  auto it = std::lower_bound(
+      values.begin(), values.end(), key,
+      [](const auto& entry, absl::string_view k) { return entry.first < k; });
+  if (it == values.end() || it->first != key) return absl::nullopt;
   return absl::string_view(it->second);
 }
 
 // Inserts unless the key is present or key/value is empty (first value wins).
-void AddValue(Context::Values& values, absl::string_view key,
-              absl::string_view value) {
+void AddValue(Values& values, absl::string_view key, absl::string_view value) {
   if (key.empty() || value.empty()) return;
-  values.emplace(std::string(key), std::string(value));
+  if (values.capacity() == 0) values.reserve(4);  // one allocation, usually
+  auto it = LowerBound(values, key);
+  if (it != values.end() && it->first == key) return;
+  values.emplace(it, std::string(key), std::string(value));
+}
+
+// Inserts or replaces.
+void SetValue(Values& values, absl::string_view key, absl::string_view value) {
+  auto it = LowerBound(values, key);
+  if (it != values.end() && it->first == key) {
+    it->second.assign(value.data(), value.size());
+  } else {
+    values.emplace(it, std::string(key), std::string(value));
+  }
+}
+
+void EraseValue(Values& values, absl::string_view key) {
+  auto it = LowerBound(values, key);
+  if (it != values.end() && it->first == key) values.erase(it);
 }
 
 }  // namespace
@@ -87,30 +117,27 @@ Context Context::Derive(Mutate mutate) const {
 Context Context::WithPersistent(absl::string_view key,
                                 absl::string_view value) const {
   if (key.empty() || value.empty()) return *this;
-  return Derive(
-      [&](Rep& r) { r.persistent[std::string(key)] = std::string(value); });
+  return Derive([&](Rep& r) { SetValue(r.persistent, key, value); });
 }
 Context Context::WithTransient(absl::string_view key,
                                absl::string_view value) const {
   if (key.empty() || value.empty()) return *this;
-  return Derive(
-      [&](Rep& r) { r.transient[std::string(key)] = std::string(value); });
+  return Derive([&](Rep& r) { SetValue(r.transient, key, value); });
 }
 Context Context::WithoutPersistent(absl::string_view key) const {
   if (!GetPersistent(key)) return *this;
-  return Derive([&](Rep& r) { r.persistent.erase(r.persistent.find(key)); });
+  return Derive([&](Rep& r) { EraseValue(r.persistent, key); });
 }
 Context Context::WithoutTransient(absl::string_view key) const {
   if (!GetTransient(key)) return *this;
-  return Derive([&](Rep& r) { r.transient.erase(r.transient.find(key)); });
+  return Derive([&](Rep& r) { EraseValue(r.transient, key); });
 }
 Context Context::WithDeadline(absl::Time deadline) const {
   return Derive([&](Rep& r) { r.deadline = deadline; });
 }
 
 void Context::ForEachWireHeader(
-    absl::FunctionRef<void(const std::string&, const std::string&)> emit)
-    const {
+    absl::FunctionRef<void(std::string, const std::string&)> emit) const {
   for (const auto& [key, value] : rep_->persistent) {
     emit(MetainfoHeaderName(MetaKind::kPersistent, key), value);
   }
@@ -119,69 +146,78 @@ void Context::ForEachWireHeader(
   }
 }
 
-Context::Builder::Builder(Direction direction)
-    : direction_(direction), rep_(std::make_unique<Rep>()) {}
+Context::Builder::Builder(Direction direction) : direction_(direction) {}
 Context::Builder::~Builder() = default;
+
+Context::Rep& Context::Builder::rep() {
+  if (rep_ == nullptr) rep_ = std::make_shared<Rep>();
+  return *rep_;
+}
 
 Context::Builder& Context::Builder::AddHeader(absl::string_view name,
                                               absl::string_view value) {
   std::string key;
   switch (ParseMetainfoHeader(name, &key)) {
     case MetaKind::kPersistent:
-      AddValue(rep_->persistent, key, value);
+      AddValue(rep().persistent, key, value);
       break;
     case MetaKind::kTransient:
       AddValue(
-          direction_ == Direction::kIncoming ? rep_->upstream : rep_->transient,
+          direction_ == Direction::kIncoming ? rep().upstream : rep().transient,
           key, value);
       break;
     case MetaKind::kBackward:
     case MetaKind::kNone:
-      rep_->headers.emplace_back(std::string(name), std::string(value));
+      rep().headers.emplace_back(std::string(name), std::string(value));
       break;
   }
   return *this;
 }
 Context::Builder& Context::Builder::AddPersistent(absl::string_view key,
                                                   absl::string_view value) {
-  AddValue(rep_->persistent, key, value);
+  AddValue(rep().persistent, key, value);
   return *this;
 }
 Context::Builder& Context::Builder::AddTransient(absl::string_view key,
                                                  absl::string_view value) {
-  AddValue(rep_->transient, key, value);
+  AddValue(rep().transient, key, value);
   return *this;
 }
 Context::Builder& Context::Builder::SetDeadline(absl::Time deadline) {
-  rep_->deadline = deadline;
+  rep().deadline = deadline;
   return *this;
 }
 Context::Builder& Context::Builder::SetMethod(absl::string_view method) {
-  rep_->method = std::string(method);
+  rep().method = std::string(method);
   return *this;
 }
-Context::Builder& Context::Builder::SetPeer(absl::string_view peer) {
-  rep_->peer = std::string(peer);
+Context::Builder& Context::Builder::SetPeer(std::string peer) {
+  rep().peer = std::move(peer);
   return *this;
 }
 Context Context::Builder::Build() {
-  Context ctx(std::shared_ptr<const Rep>(std::move(rep_)));
-  rep_ = std::make_unique<Rep>();
-  return ctx;
+  rep();  // an empty builder builds an empty (but distinct) context
+  return Context(std::shared_ptr<const Rep>(std::move(rep_)));
+}
+
+void ForEachMissingPersistent(
+    const Context& ctx, const Context& prev,
+    absl::FunctionRef<void(const std::string&, const std::string&)> fn) {
+  for (const auto& [key, value] : prev.persistent()) {
+    if (!ctx.GetPersistent(key)) fn(key, value);
+  }
 }
 
 Context RestorePersistent(const Context& ctx, const Context& prev) {
-  bool missing = false;
-  for (const auto& entry : prev.persistent()) {
-    if (!ctx.GetPersistent(entry.first)) {
-      missing = true;
-      break;
-    }
-  }
-  if (!missing) return ctx;
+  Values missing;
+  ForEachMissingPersistent(
+      ctx, prev, [&](const std::string& key, const std::string& value) {
+        missing.emplace_back(key, value);
+      });
+  if (missing.empty()) return ctx;
   return ctx.Derive([&](Context::Rep& r) {
-    // insert() keeps the existing (ctx's) value on conflicts.
-    r.persistent.insert(prev.persistent().begin(), prev.persistent().end());
+    for (auto& entry : missing)
+      AddValue(r.persistent, entry.first, entry.second);
   });
 }
 

@@ -30,7 +30,6 @@
 #define GLS_SESSION_CONTEXT_H_
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <utility>
@@ -45,8 +44,9 @@ namespace gls {
 
 class Context {
  public:
-  // Metainfo values by in-process key (e.g. "TENANT_ID"), sorted by key.
-  using Values = std::map<std::string, std::string, std::less<>>;
+  // Metainfo values by in-process key (e.g. "TENANT_ID"): sorted by key, keys
+  // unique. (A flat vector: one allocation per kind, short strings inline.)
+  using Values = std::vector<std::pair<std::string, std::string>>;
   // Non-metainfo headers in arrival order; names lowercase as gRPC gives them.
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
@@ -90,10 +90,10 @@ class Context {
 
   // Calls `emit(header_name, value)` for every value an outbound call carries:
   // persistent ones, then transient ones. Upstream values and other headers are
-  // never emitted.
+  // never emitted. `header_name` is a fresh string the callee may keep.
   void ForEachWireHeader(
-      absl::FunctionRef<void(const std::string& name, const std::string& value)>
-          emit) const;
+      absl::FunctionRef<void(std::string name, const std::string& value)> emit)
+      const;
 
   // True if both hold the same representation (cheap identity test).
   bool SharesRepWith(const Context& other) const { return rep_ == other.rep_; }
@@ -125,18 +125,28 @@ class Context::Builder {
   Builder& AddTransient(absl::string_view key, absl::string_view value);
   Builder& SetDeadline(absl::Time deadline);
   Builder& SetMethod(absl::string_view method);
-  Builder& SetPeer(absl::string_view peer);
+  Builder& SetPeer(std::string peer);
+  // Returns the context built so far; the builder starts over empty.
   Context Build();
 
  private:
+  Rep& rep();
+
   Direction direction_;
-  std::unique_ptr<Rep> rep_;
+  std::shared_ptr<Rep> rep_;  // created on first use
 };
 
 // The built-in fallback of Kitex's context backup: returns `ctx` plus every
 // persistent value of `prev` whose key `ctx` lacks. `ctx` wins on conflicts;
 // transient and upstream values of `prev` never come back.
 Context RestorePersistent(const Context& ctx, const Context& prev);
+
+// Calls `fn(key, value)`, in key order, for every persistent value of `prev`
+// whose key `ctx` lacks: exactly what RestorePersistent adds to `ctx`.
+void ForEachMissingPersistent(
+    const Context& ctx, const Context& prev,
+    absl::FunctionRef<void(const std::string& key, const std::string& value)>
+        fn);
 
 }  // namespace gls
 

@@ -14,7 +14,7 @@ using Pairs = std::vector<std::pair<std::string, std::string>>;
 
 Pairs Wire(const Context& ctx) {
   Pairs out;
-  ctx.ForEachWireHeader([&](const std::string& name, const std::string& value) {
+  ctx.ForEachWireHeader([&](std::string name, const std::string& value) {
     out.emplace_back(name, value);
   });
   return out;
@@ -101,6 +101,17 @@ TEST(RestorePersistentTest, KitexTestVector) {
   EXPECT_EQ(out.persistent(), (Context::Values{{"b", "bb"}, {"c", "c"}}));
   EXPECT_EQ(out.transient(), (Context::Values{{"f", "f"}}));
   EXPECT_FALSE(out.GetValue("e"));
+}
+
+// Tests that the merge keeps keys sorted and unique, with ctx's values.
+TEST(RestorePersistentTest, MergesSortedKeys) {
+  Context ctx = Context().WithPersistent("C", "ctx").WithPersistent("A", "a");
+  Context prev = Context()
+                     .WithPersistent("D", "d")
+                     .WithPersistent("B", "b")
+                     .WithPersistent("C", "prev");
+  EXPECT_EQ(RestorePersistent(ctx, prev).persistent(),
+            (Context::Values{{"A", "a"}, {"B", "b"}, {"C", "ctx"}, {"D", "d"}}));
 }
 
 // Tests that the fallback never brings back upstream values or other headers

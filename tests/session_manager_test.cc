@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +47,35 @@ TEST(SessionTest, ValuesAreSharedAndSurviveEnd) {
   EXPECT_FALSE(copy.IsValid());
   EXPECT_EQ(*copy.Get(kUser), "alice");  // ended sessions stay readable
   EXPECT_TRUE(copy.SameAs(s));
+}
+
+// Tests concurrent readers and writers of request-local values (also run
+// under ThreadSanitizer).
+TEST(SessionTest, ValuesConcurrentReadersAndWriters) {
+  Session s = NewSession("a");
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> readers;
+  for (int r = 0; r < 2; ++r) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        std::shared_ptr<const int> v = s.Get(kCount);
+        if (v != nullptr) EXPECT_GE(*v, 0);
+        std::shared_ptr<const std::string> u = s.Get(kUser);
+        if (u != nullptr) EXPECT_EQ(u->substr(0, 4), "user");
+      }
+    });
+  }
+  std::thread writer([&] {
+    for (int i = 0; i < 200; ++i) {
+      s.Set(kCount, i);
+      s.Set(kUser, "user" + std::to_string(i));
+    }
+  });
+  writer.join();
+  stop.store(true);
+  for (auto& r : readers) r.join();
+  EXPECT_EQ(*s.Get(kCount), 199);
+  EXPECT_EQ(*s.Get(kUser), "user199");
 }
 
 // Tests that scopes nest and restore the previous binding.

@@ -39,14 +39,17 @@ bool IsGrpcReservedHeader(absl::string_view name) {
 }
 
 Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
-                        absl::string_view method, absl::string_view peer) {
+                        absl::string_view method, std::string peer) {
   Context::Builder builder(Context::Direction::kIncoming);
   for (const auto& entry : metadata) {
     absl::string_view name = View(entry.first);
     if (IsGrpcReservedHeader(name)) continue;
     builder.AddHeader(name, View(entry.second));
   }
-  return builder.SetDeadline(deadline).SetMethod(method).SetPeer(peer).Build();
+  return builder.SetDeadline(deadline)
+      .SetMethod(method)
+      .SetPeer(std::move(peer))
+      .Build();
 }
 
 bool IsLegalHeader(absl::string_view name, absl::string_view value) {

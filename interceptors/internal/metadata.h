@@ -40,7 +40,7 @@ bool HasMetainfo(const IncomingMetadata& metadata);
 // The backup context of an incoming request (transient -> upstream), without
 // gRPC's own headers and HTTP/2 pseudo headers.
 Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
-                        absl::string_view method, absl::string_view peer);
+                        absl::string_view method, std::string peer);
 
 // True for headers gRPC manages itself ("grpc-" prefixed, pseudo headers,
 // transport headers such as "te", "content-type", "user-agent").
