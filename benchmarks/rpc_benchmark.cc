@@ -12,6 +12,9 @@
 //   gls     gls::server::WithContextBackup(true, false) on the front's server,
 //           gls::client::WithContextBackup(RestoreMissingPersistent) on the
 //           front's channel to the leaf; the front uses a fresh ClientContext.
+//   noop-pair  pass-through server and client interceptors on the front (on
+//           every call): gRPC's interceptor machinery for the pair gls uses
+//           when a session is bound (throughput phase only with --modes).
 //   noop    a pass-through server interceptor on the front and a client
 //           interceptor factory that creates nothing on its channel: what
 //           gRPC's interceptor machinery costs without gls (allocation phase;
@@ -89,10 +92,10 @@ using ::gls::examples::HelloReply;
 using ::gls::examples::HelloRequest;
 using Clock = std::chrono::steady_clock;
 
-enum class Mode { kPlain, kManual, kGls, kNoop };
+enum class Mode { kPlain, kManual, kGls, kNoop, kNoopPair };
 constexpr Mode kAllModes[] = {Mode::kPlain, Mode::kManual, Mode::kGls,
-                              Mode::kNoop};
-constexpr int kNumAllModes = 4;
+                              Mode::kNoop, Mode::kNoopPair};
+constexpr int kNumAllModes = 5;
 
 const char* ModeName(Mode mode) {
   switch (mode) {
@@ -104,6 +107,8 @@ const char* ModeName(Mode mode) {
       return "gls";
     case Mode::kNoop:
       return "noop";
+    case Mode::kNoopPair:
+      return "noop-pair";
   }
   return "?";
 }
@@ -292,6 +297,17 @@ class NullClientFactory final
   }
 };
 
+// The noop-pair mode's client side: a pass-through interceptor on every call,
+// as gls has on every call made under a session.
+class PassThroughClientFactory final
+    : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new PassThroughInterceptor();
+  }
+};
+
 // Starts a server for `service` with the server interceptor of `mode`.
 std::unique_ptr<grpc::Server> StartServer(grpc::Service* service, Mode mode,
                                           int* port) {
@@ -305,7 +321,7 @@ std::unique_ptr<grpc::Server> StartServer(grpc::Service* service, Mode mode,
   if (mode == Mode::kGls) {
     creators.push_back(gls::server::WithContextBackup(/*enable=*/true,
                                                       /*async=*/false));
-  } else if (mode == Mode::kNoop) {
+  } else if (mode == Mode::kNoop || mode == Mode::kNoopPair) {
     creators.push_back(std::make_unique<PassThroughServerFactory>());
   }
   if (!creators.empty()) {
@@ -333,13 +349,15 @@ std::unique_ptr<Chain> MakeChain(Mode mode, int leaf_port) {
   auto chain = std::make_unique<Chain>();
   chain->mode = mode;
   std::shared_ptr<grpc::Channel> to_leaf;
-  if (mode == Mode::kGls || mode == Mode::kNoop) {
+  if (mode == Mode::kGls || mode == Mode::kNoop || mode == Mode::kNoopPair) {
     std::vector<
         std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
         creators;
     if (mode == Mode::kGls) {
       creators.push_back(gls::client::WithContextBackup(
           gls::client::RestoreMissingPersistent));
+    } else if (mode == Mode::kNoopPair) {
+      creators.push_back(std::make_unique<PassThroughClientFactory>());
     } else {
       creators.push_back(std::make_unique<NullClientFactory>());
     }

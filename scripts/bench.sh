@@ -46,6 +46,7 @@ grep -E "^Run on|^Load Average" "${out}/session.txt" || true
 
 echo "== RPC benchmark"
 "${build}/benchmarks/rpc_benchmark" \
+  --modes=plain,manual,gls,noop-pair \
   --concurrency=1,8 --rounds=24 --slice_ms=150 --warmup_ms=300 \
   --alloc_rounds=3 --alloc_rpcs=500 --json="${out}/rpc.json" \
   | tee "${out}/rpc.txt" || exit 2
