@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gls/interceptors/client_interceptor.h"
 #include "gls/session/async.h"
 #include "gls/session/thread_pool.h"
@@ -120,36 +119,15 @@ TEST_F(AsyncChainTest, ConcurrentCallbackRequestsNeverMix) {
       leaf_server_.BackupChannel(client::RestoreMissingPersistent), &pool_);
   TestServer front({&callback_front}, true, true);
   auto stub = Greeter::NewStub(front.Channel());
-  constexpr int kRequests = 200;
-  struct Call {
-    grpc::ClientContext ctx;
-    HelloRequest request;
-    HelloReply reply;
-    grpc::Status status;
-  };
-  std::vector<Call> calls(kRequests);
-  absl::Mutex mu;
-  int done = 0;
-  for (int i = 0; i < kRequests; ++i) {
-    calls[i].ctx.AddMetadata("rpc-persist-tenant", absl::StrCat("t", i));
-    calls[i].ctx.AddMetadata("rpc-transit-hop", "h");
-    stub->async()->SayHello(&calls[i].ctx, &calls[i].request, &calls[i].reply,
-                            [&, i](grpc::Status s) {
-                              absl::MutexLock lock(&mu);
-                              calls[i].status = s;
-                              ++done;
-                            });
-  }
-  absl::MutexLock lock(&mu);
-  mu.Await(absl::Condition(
-      +[](int* d) { return *d == kRequests; }, &done));
+  auto calls = testing::CallConcurrently(*stub, 200);
   int mismatches = 0;
-  for (int i = 0; i < kRequests; ++i) {
-    ASSERT_TRUE(calls[i].status.ok()) << calls[i].status.error_message();
-    std::string tenant = absl::StrCat("t", i);
-    if (calls[i].reply.message() != "thread-pool:" + tenant) ++mismatches;
-    if (calls[i].reply.hops_size() != 1 ||
-        calls[i].reply.hops(0).via() != "std-async:" + tenant) {
+  for (size_t i = 0; i < calls.size(); ++i) {
+    ASSERT_TRUE(calls[i]->status.ok()) << calls[i]->status.error_message();
+    std::string tenant = absl::StrCat("tenant-", i);
+    const HelloReply& reply = calls[i]->reply;
+    if (reply.message() != "thread-pool:" + tenant) ++mismatches;
+    if (reply.hops_size() != 1 ||
+        reply.hops(0).via() != "std-async:" + tenant) {
       ++mismatches;
     }
   }

@@ -6,7 +6,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gls/interceptors/client_interceptor.h"
 #include "gls/session/session_manager.h"
 #include "gls/tests/test_util.h"
@@ -124,37 +123,11 @@ TEST(ChainTest, ConcurrentRequestsNeverMixTenants) {
   TestServer a({&front}, true);
   auto stub = Greeter::NewStub(a.Channel());
 
-  constexpr int kRequests = 200;
-  struct Call {
-    grpc::ClientContext ctx;
-    HelloRequest request;
-    HelloReply reply;
-    grpc::Status status;
-  };
-  std::vector<Call> calls(kRequests);
-  absl::Mutex mu;
-  int done = 0;
-  for (int i = 0; i < kRequests; ++i) {
-    Call& call = calls[i];
-    call.ctx.AddMetadata("rpc-persist-tenant", absl::StrCat("tenant-", i));
-    call.ctx.AddMetadata("rpc-transit-hop", absl::StrCat("hop-", i));
-    call.request.set_name(absl::StrCat(i));
-    stub->async()->SayHello(&call.ctx, &call.request, &call.reply,
-                            [&, i](grpc::Status s) {
-                              calls[i].status = s;
-                              absl::MutexLock lock(&mu);
-                              ++done;
-                            });
-  }
-  {
-    absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(
-        +[](int* d) { return *d == kRequests; }, &done));
-  }
+  auto calls = testing::CallConcurrently(*stub, 200);
   int mismatches = 0;
-  for (int i = 0; i < kRequests; ++i) {
-    ASSERT_TRUE(calls[i].status.ok()) << calls[i].status.error_message();
-    Headers got = LeafHeaders(calls[i].reply);
+  for (size_t i = 0; i < calls.size(); ++i) {
+    ASSERT_TRUE(calls[i]->status.ok()) << calls[i]->status.error_message();
+    Headers got = LeafHeaders(calls[i]->reply);
     if (got != Headers{{"rpc-persist-tenant", absl::StrCat("tenant-", i)}}) {
       ++mismatches;
     }

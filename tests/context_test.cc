@@ -110,8 +110,9 @@ TEST(RestorePersistentTest, MergesSortedKeys) {
                      .WithPersistent("D", "d")
                      .WithPersistent("B", "b")
                      .WithPersistent("C", "prev");
-  EXPECT_EQ(RestorePersistent(ctx, prev).persistent(),
-            (Context::Values{{"A", "a"}, {"B", "b"}, {"C", "ctx"}, {"D", "d"}}));
+  EXPECT_EQ(
+      RestorePersistent(ctx, prev).persistent(),
+      (Context::Values{{"A", "a"}, {"B", "b"}, {"C", "ctx"}, {"D", "d"}}));
 }
 
 // Tests that the fallback never brings back upstream values or other headers

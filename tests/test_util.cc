@@ -1,6 +1,7 @@
 #include "gls/tests/test_util.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gls/interceptors/internal/metadata.h"
 #include "gls/interceptors/server_interceptor.h"
 
@@ -81,6 +82,30 @@ examples::HelloReply CallGreeter(
   grpc::Status s = stub.SayHello(&context, request, &reply);
   if (status != nullptr) *status = s;
   return reply;
+}
+
+std::vector<std::unique_ptr<ConcurrentCall>> CallConcurrently(
+    examples::Greeter::Stub& stub, int n) {
+  std::vector<std::unique_ptr<ConcurrentCall>> calls;
+  absl::Mutex mu;
+  int done = 0;
+  for (int i = 0; i < n; ++i) {
+    calls.push_back(std::make_unique<ConcurrentCall>());
+    ConcurrentCall& call = *calls.back();
+    call.context.AddMetadata("rpc-persist-tenant", absl::StrCat("tenant-", i));
+    call.context.AddMetadata("rpc-transit-hop", absl::StrCat("hop-", i));
+    call.request.set_name(absl::StrCat(i));
+    stub.async()->SayHello(&call.context, &call.request, &call.reply,
+                           [&mu, &done, &call](grpc::Status s) {
+                             absl::MutexLock lock(&mu);
+                             call.status = std::move(s);
+                             ++done;
+                           });
+  }
+  auto all_done = [&done, n] { return done == n; };
+  absl::MutexLock lock(&mu);
+  mu.Await(absl::Condition(&all_done));
+  return calls;
 }
 
 }  // namespace testing

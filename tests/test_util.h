@@ -73,6 +73,20 @@ examples::HelloReply CallGreeter(
     const std::multimap<std::string, std::string>& metadata,
     grpc::Status* status = nullptr);
 
+// One call of CallConcurrently.
+struct ConcurrentCall {
+  grpc::ClientContext context;
+  examples::HelloRequest request;
+  examples::HelloReply reply;
+  grpc::Status status;
+};
+
+// Starts `n` SayHello calls at once through the callback API, call i with
+// request tenant "tenant-<i>" (rpc-persist-tenant) and transient value
+// "hop-<i>" (rpc-transit-hop), and waits for all of them.
+std::vector<std::unique_ptr<ConcurrentCall>> CallConcurrently(
+    examples::Greeter::Stub& stub, int n);
+
 }  // namespace testing
 }  // namespace gls
 
