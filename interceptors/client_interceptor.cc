@@ -23,11 +23,6 @@ using interceptors_internal::FromGrpcDeadline;
 using interceptors_internal::IsLegalHeader;
 using interceptors_internal::OutgoingMetadata;
 
-bool IsMetainfoToReplace(absl::string_view name) {
-  MetaKind kind = MetainfoKind(name);
-  return kind == MetaKind::kPersistent || kind == MetaKind::kTransient;
-}
-
 // What the call carries on its own, as an outgoing Context.
 Context CurrentContext(const OutgoingMetadata& metadata,
                        grpc::experimental::ClientRpcInfo* info) {
@@ -53,11 +48,13 @@ void AddHeader(std::string name, const std::string& value, const char* method,
                         "\": gRPC rejects this key or value"));
 }
 
-// Replaces the metainfo part of `metadata` by `ctx`'s wire form.
-void ReplaceMetainfo(const Context& ctx, const char* method,
-                     OutgoingMetadata& metadata) {
-  for (auto it = metadata.begin(); it != metadata.end();) {
-    it = IsMetainfoToReplace(it->first) ? metadata.erase(it) : std::next(it);
+// Replaces what the caller put on the call (its metadata, which `cur` was
+// built from) by `ctx`: its headers, then its metainfo in wire form.
+void ReplaceCallMetadata(const Context& ctx, const char* method,
+                         OutgoingMetadata& metadata) {
+  metadata.clear();
+  for (const auto& [name, value] : ctx.headers()) {
+    AddHeader(name, value, method, metadata);
   }
   ctx.ForEachWireHeader([&](std::string name, const std::string& value) {
     AddHeader(std::move(name), value, method, metadata);
@@ -98,11 +95,11 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
                             "call goes out as the caller made it"));
       return;
     }
-    // The call already carries cur's metainfo: only a different ctx replaces
-    // it. The fallback then appends what RestorePersistent would add, without
+    // The call already carries cur: only a different ctx replaces it. The
+    // fallback then appends what RestorePersistent would add, without
     // building the merged context.
     if (!result.ctx.SharesRepWith(cur)) {
-      ReplaceMetainfo(result.ctx, info_->method(), metadata);
+      ReplaceCallMetadata(result.ctx, info_->method(), metadata);
     }
     if (result.backup) {
       ForEachMissingPersistent(

@@ -9,9 +9,10 @@
 //     prev   the bound session's backup context (the incoming request)
 //     cur    what the call carries on its own: the metadata the caller put on
 //            its ClientContext (as an outgoing Context) and its deadline
-//     ctx    what the call carries: the call's metainfo headers are replaced by
-//            ctx's persistent and transient values; other headers stay as the
-//            caller set them
+//     ctx    what the call carries: its headers and its persistent and
+//            transient values replace what the caller put on the call (a ctx
+//            derived from cur keeps the caller's headers; cur itself leaves
+//            the call untouched)
 //     backup true: also add every persistent value of prev whose key ctx lacks
 //            (ctx wins; prev's transient and upstream values never come back)
 //
@@ -20,7 +21,7 @@
 // without a handler, nothing happens. Headers gRPC would reject are dropped and
 // logged; a handler that throws leaves the call as the caller made it, logged.
 // Nothing outside metainfo (authorization, cookies, ...) is taken from prev
-// unless the handler puts it into ctx.
+// unless the handler puts it into ctx (Context::WithHeader).
 //
 // Example:
 //

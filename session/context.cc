@@ -55,6 +55,12 @@ void SetValue(Values& values, absl::string_view key, absl::string_view value) {
   }
 }
 
+void EraseHeader(Context::Headers& headers, absl::string_view name) {
+  headers.erase(std::remove_if(headers.begin(), headers.end(),
+                               [&](const auto& h) { return h.first == name; }),
+                headers.end());
+}
+
 void EraseValue(Values& values, absl::string_view key) {
   auto it = LowerBound(values, key);
   if (it != values.end() && it->first == key) values.erase(it);
@@ -131,6 +137,18 @@ Context Context::WithoutPersistent(absl::string_view key) const {
 Context Context::WithoutTransient(absl::string_view key) const {
   if (!GetTransient(key)) return *this;
   return Derive([&](Rep& r) { EraseValue(r.transient, key); });
+}
+Context Context::WithHeader(absl::string_view name,
+                            absl::string_view value) const {
+  if (name.empty() || MetainfoKind(name) != MetaKind::kNone) return *this;
+  return Derive([&](Rep& r) {
+    EraseHeader(r.headers, name);
+    r.headers.emplace_back(std::string(name), std::string(value));
+  });
+}
+Context Context::WithoutHeader(absl::string_view name) const {
+  if (!GetHeader(name)) return *this;
+  return Derive([&](Rep& r) { EraseHeader(r.headers, name); });
 }
 Context Context::WithDeadline(absl::Time deadline) const {
   return Derive([&](Rep& r) { r.deadline = deadline; });

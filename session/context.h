@@ -87,6 +87,11 @@ class Context {
   Context WithoutPersistent(absl::string_view key) const;
   Context WithoutTransient(absl::string_view key) const;
   Context WithDeadline(absl::Time deadline) const;
+  // Sets a non-metainfo header (lowercase name), replacing every earlier value
+  // of that name; a metainfo name ("rpc-persist-..." etc.) or an empty name is
+  // ignored. Use it in a BackupHandler to forward a header deliberately.
+  Context WithHeader(absl::string_view name, absl::string_view value) const;
+  Context WithoutHeader(absl::string_view name) const;
 
   // Calls `emit(header_name, value)` for every value an outbound call carries:
   // persistent ones, then transient ones. Upstream values and other headers are

@@ -145,6 +145,28 @@ TEST_F(ClientInterceptorTest, CtxIsAlwaysWhatTheCallCarries) {
   EXPECT_EQ(seen_cur.method(), "/gls.examples.Greeter/SayHello");
 }
 
+// Tests that a handler can forward a non-metainfo header deliberately, and
+// that a ctx not derived from cur replaces the caller's own headers too.
+TEST_F(ClientInterceptorTest, HeadersOnlyWhenTheHandlerSaysSo) {
+  auto forwarding = Greeter::NewStub(
+      server_.BackupChannel([](const Context& prev, const Context& cur) {
+        return client::BackupResult{
+            cur.WithHeader("authorization",
+                           prev.GetHeader("authorization").value_or("")),
+            false};
+      }));
+  auto fresh = Greeter::NewStub(server_.BackupChannel([](const Context&,
+                                                         const Context&) {
+    return client::BackupResult{Context().WithPersistent("ONLY", "o"), false};
+  }));
+  SessionScope scope(RequestSession());
+  EXPECT_EQ(
+      HopHeaders(testing::CallGreeter(*forwarding, "x", {{"x-own", "o"}})),
+      (Headers{{"authorization", "Bearer secret"}, {"x-own", "o"}}));
+  EXPECT_EQ(HopHeaders(testing::CallGreeter(*fresh, "x", {{"x-own", "o"}})),
+            (Headers{{"rpc-persist-only", "o"}}));
+}
+
 // Tests that the call's own deadline is visible to the handler as cur's.
 TEST_F(ClientInterceptorTest, HandlerSeesCallDeadline) {
   absl::Time seen = absl::InfinitePast();

@@ -91,6 +91,22 @@ TEST(ContextTest, DerivationsAreImmutable) {
   EXPECT_EQ(base.deadline(), absl::InfiniteFuture());
 }
 
+// Tests that headers are set and removed by name and that metainfo names are
+// refused as headers.
+TEST(ContextTest, WithHeader) {
+  Context ctx = Context::Builder(Context::Direction::kOutgoing)
+                    .AddHeader("x-a", "1")
+                    .AddHeader("x-a", "2")
+                    .Build();
+  EXPECT_EQ(ctx.headers().size(), 2u);
+  Context one = ctx.WithHeader("x-a", "3");
+  EXPECT_EQ(one.headers(), (Context::Headers{{"x-a", "3"}}));
+  EXPECT_TRUE(one.WithoutHeader("x-a").headers().empty());
+  EXPECT_TRUE(ctx.WithHeader("rpc-persist-x", "v").SharesRepWith(ctx));
+  EXPECT_TRUE(ctx.WithHeader("", "v").SharesRepWith(ctx));
+  EXPECT_EQ(ctx.headers().size(), 2u);  // unchanged
+}
+
 // Tests Kitex's TestCallWithContextBackup vector on the fallback itself.
 TEST(RestorePersistentTest, KitexTestVector) {
   Context prev =
