@@ -108,10 +108,6 @@ const Context::Headers& Context::headers() const { return rep_->headers; }
 absl::Time Context::deadline() const { return rep_->deadline; }
 const std::string& Context::method() const { return rep_->method; }
 const std::string& Context::peer() const { return rep_->peer; }
-bool Context::has_metainfo() const {
-  return !rep_->persistent.empty() || !rep_->transient.empty() ||
-         !rep_->upstream.empty();
-}
 
 template <typename Mutate>
 Context Context::Derive(Mutate mutate) const {

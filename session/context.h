@@ -77,8 +77,6 @@ class Context {
   absl::Time deadline() const;
   const std::string& method() const;
   const std::string& peer() const;
-  // True if there is no metainfo value at all.
-  bool has_metainfo() const;
 
   // Derivations: each returns a new Context. An empty key or value is ignored
   // (the result equals *this), as in Kitex.

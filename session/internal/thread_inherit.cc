@@ -58,7 +58,6 @@ void* RunInheriting(void* p) {
 
 void EnableThreadInheritance() { g_inherit.store(true); }
 bool ThreadInheritanceEnabled() { return g_inherit.load(); }
-void TestOnlyDisableThreadInheritance() { g_inherit.store(false); }
 
 }  // namespace session_internal
 }  // namespace gls

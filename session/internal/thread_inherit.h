@@ -23,8 +23,6 @@ namespace session_internal {
 // Turns inheritance on for every thread created from now on (irreversible).
 void EnableThreadInheritance();
 bool ThreadInheritanceEnabled();
-// Test hook: turns inheritance off again.
-void TestOnlyDisableThreadInheritance();
 
 }  // namespace session_internal
 }  // namespace gls
