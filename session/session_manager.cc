@@ -91,21 +91,30 @@ SessionManager::~SessionManager() {
   }
 }
 
-SessionManager& SessionManager::InitDefault(const SessionOptions& code) {
-  // Never destroyed: threads may bind and exit during static destruction. The
-  // holder's destructor stops the GC thread at exit.
+namespace {
+
+// The default manager, created by the first call: with `code` overridden by
+// the environment, or (code == nullptr) with plain defaults. Never destroyed:
+// threads may bind and exit during static destruction; the holder's
+// destructor stops the GC thread at exit.
+SessionManager& DefaultManager(const SessionOptions* code) {
   struct Holder {
     SessionManager* manager;
     ~Holder() { manager->StopGc(); }
   };
-  static Holder holder{new SessionManager(SessionOptionsFromEnvironment(code))};
+  static Holder holder{new SessionManager(
+      code == nullptr ? SessionOptions()
+                      : SessionOptionsFromEnvironment(*code))};
   return *holder.manager;
 }
 
-SessionManager& SessionManager::Default() {
-  static SessionManager& manager = InitDefault(SessionOptions());
-  return manager;
+}  // namespace
+
+SessionManager& SessionManager::InitDefault(const SessionOptions& code) {
+  return DefaultManager(&code);
 }
+
+SessionManager& SessionManager::Default() { return DefaultManager(nullptr); }
 
 SessionManager::Shard& SessionManager::ShardFor(uint64_t id) const {
   return shards_[id % static_cast<uint64_t>(options_.shard_number)];
