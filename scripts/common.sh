@@ -4,7 +4,7 @@
 GLS_CMAKE_PACKAGES="build-essential cmake ninja-build pkg-config libgrpc++-dev
   libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
   libgtest-dev libbenchmark-dev"
-GLS_BAZEL_PACKAGES="bazel-bootstrap bazel-rules-java"
+GLS_BAZEL_PACKAGES="bazel-bootstrap bazel-rules-java iproute2"
 
 # gls_install_packages [bazel]: installs what is missing (as root, or through
 # sudo). With "bazel", also Bazel 4.2.3 and its Java rules.
