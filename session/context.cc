@@ -68,25 +68,22 @@ void EraseValue(Values& values, absl::string_view key) {
 
 }  // namespace
 
-const std::shared_ptr<const Context::Rep>& Context::EmptyRep() {
-  static const auto* rep =
-      new std::shared_ptr<const Rep>(std::make_shared<const Rep>());
-  return *rep;
+const Context::Rep& Context::rep() const {
+  static const Rep* const kEmpty = new Rep();
+  return rep_ == nullptr ? *kEmpty : *rep_;
 }
-
-Context::Context() : rep_(EmptyRep()) {}
 
 absl::optional<absl::string_view> Context::GetPersistent(
     absl::string_view key) const {
-  return Find(rep_->persistent, key);
+  return Find(rep().persistent, key);
 }
 absl::optional<absl::string_view> Context::GetTransient(
     absl::string_view key) const {
-  return Find(rep_->transient, key);
+  return Find(rep().transient, key);
 }
 absl::optional<absl::string_view> Context::GetUpstream(
     absl::string_view key) const {
-  return Find(rep_->upstream, key);
+  return Find(rep().upstream, key);
 }
 absl::optional<absl::string_view> Context::GetValue(
     absl::string_view key) const {
@@ -95,23 +92,23 @@ absl::optional<absl::string_view> Context::GetValue(
 }
 absl::optional<absl::string_view> Context::GetHeader(
     absl::string_view name) const {
-  for (const auto& [k, v] : rep_->headers) {
+  for (const auto& [k, v] : rep().headers) {
     if (k == name) return absl::string_view(v);
   }
   return absl::nullopt;
 }
 
-const Context::Values& Context::persistent() const { return rep_->persistent; }
-const Context::Values& Context::transient() const { return rep_->transient; }
-const Context::Values& Context::upstream() const { return rep_->upstream; }
-const Context::Headers& Context::headers() const { return rep_->headers; }
-absl::Time Context::deadline() const { return rep_->deadline; }
-const std::string& Context::method() const { return rep_->method; }
-const std::string& Context::peer() const { return rep_->peer; }
+const Context::Values& Context::persistent() const { return rep().persistent; }
+const Context::Values& Context::transient() const { return rep().transient; }
+const Context::Values& Context::upstream() const { return rep().upstream; }
+const Context::Headers& Context::headers() const { return rep().headers; }
+absl::Time Context::deadline() const { return rep().deadline; }
+const std::string& Context::method() const { return rep().method; }
+const std::string& Context::peer() const { return rep().peer; }
 
 template <typename Mutate>
 Context Context::Derive(Mutate mutate) const {
-  auto rep = std::make_shared<Rep>(*rep_);
+  auto rep = std::make_shared<Rep>(this->rep());
   mutate(*rep);
   return Context(std::move(rep));
 }
@@ -152,10 +149,10 @@ Context Context::WithDeadline(absl::Time deadline) const {
 
 void Context::ForEachWireHeader(
     absl::FunctionRef<void(std::string, const std::string&)> emit) const {
-  for (const auto& [key, value] : rep_->persistent) {
+  for (const auto& [key, value] : rep().persistent) {
     emit(MetainfoHeaderName(MetaKind::kPersistent, key), value);
   }
-  for (const auto& [key, value] : rep_->transient) {
+  for (const auto& [key, value] : rep().transient) {
     emit(MetainfoHeaderName(MetaKind::kTransient, key), value);
   }
 }

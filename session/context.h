@@ -58,8 +58,9 @@ class Context {
 
   class Builder;
 
-  // The empty context: no values, infinite deadline.
-  Context();
+  // The empty context: no values, infinite deadline. Allocates nothing and
+  // touches no shared state.
+  Context() = default;
 
   // Metainfo lookups by exact key; absl::nullopt if absent.
   absl::optional<absl::string_view> GetPersistent(absl::string_view key) const;
@@ -103,13 +104,13 @@ class Context {
 
  private:
   struct Rep;
-  static const std::shared_ptr<const Rep>& EmptyRep();
+  const Rep& rep() const;
   explicit Context(std::shared_ptr<const Rep> rep) : rep_(std::move(rep)) {}
   template <typename Mutate>
   Context Derive(Mutate mutate) const;
   friend Context RestorePersistent(const Context& ctx, const Context& prev);
 
-  std::shared_ptr<const Rep> rep_;  // never null
+  std::shared_ptr<const Rep> rep_;  // null: the empty context
 };
 
 // Builds a Context from headers. Thread-compatible.
