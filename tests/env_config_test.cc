@@ -24,8 +24,8 @@ TEST(EnvConfigTest, EnabledServerReadsItOnce) {
         setenv(kSessionConfigEnv, " false , 7 , 2h ", 1);
         auto enabled = server::WithContextBackup(true, /*async=*/true);
         const SessionOptions& o = SessionManager::Default().options();
-        bool ok = !o.async && o.shard_number == 7 &&
-                  o.gc_interval == absl::Hours(2);
+        bool ok =
+            !o.async && o.shard_number == 7 && o.gc_interval == absl::Hours(2);
         setenv(kSessionConfigEnv, "true,9,1h", 1);
         auto again = server::WithContextBackup(true, true);  // read once
         const SessionOptions& p = SessionManager::Default().options();
