@@ -21,7 +21,9 @@ namespace {
 
 using Values = Context::Values;
 
-Values::iterator LowerBound(Values& values, absl::string_view key) {
+// The first entry whose key is not less than `key` (Values or const Values).
+template <typename V>
+auto LowerBound(V& values, absl::string_view key) {
   return std::lower_bound(
       values.begin(), values.end(), key,
       [](const auto& entry, absl::string_view k) { return entry.first < k; });
@@ -29,9 +31,7 @@ Values::iterator LowerBound(Values& values, absl::string_view key) {
 
 absl::optional<absl::string_view> Find(const Values& values,
                                        absl::string_view key) {
-  auto it = std::lower_bound(
-      values.begin(), values.end(), key,
-      [](const auto& entry, absl::string_view k) { return entry.first < k; });
+  auto it = LowerBound(values, key);
   if (it == values.end() || it->first != key) return absl::nullopt;
   return absl::string_view(it->second);
 }

@@ -11,11 +11,9 @@ ThreadPool::ThreadPool(int num_threads) {
   if (num_threads < 1) num_threads = 1;
   threads_.reserve(num_threads);
   for (int i = 0; i < num_threads; ++i) {
-    threads_.emplace_back([this] {
-      // Pool threads never see a binding they inherited at creation.
-      SessionScope no_inherited((Session()));
-      WorkLoop();
-    });
+    // Every task binds its own (possibly empty) session, so a binding the
+    // thread inherited at creation (async=true) is never visible to a task.
+    threads_.emplace_back([this] { WorkLoop(); });
   }
 }
 
