@@ -14,6 +14,9 @@
 // gls::client::WithContextBackup with a handler like the Kitex seed's: keep
 // the call's own tenant if it has one, else restore it from the request.
 // It prints "listening on 127.0.0.1:PORT" once serving.
+//
+// The leaf is gls::examples::LeafGreeter (leaf_greeter.h), which stores
+// binary and non-UTF-8 header values base64-encoded.
 #include <grpcpp/grpcpp.h>
 
 #include <future>
@@ -24,10 +27,11 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gls/examples/leaf_greeter.h"
 #include "gls/interceptors/client_interceptor.h"
 #include "gls/interceptors/server_interceptor.h"
+#include "gls/session/log.h"
 #include "gls/session/thread_pool.h"
 #include "proto/greeter.grpc.pb.h"
 
@@ -45,6 +49,7 @@ using gls::examples::Greeter;
 using gls::examples::HelloReply;
 using gls::examples::HelloRequest;
 using gls::examples::Hop;
+using gls::examples::LeafGreeter;
 
 // The seed's BackupHandler: if the call carries the tenant already, keep it;
 // otherwise take the request's tenant and let the fallback restore the rest.
@@ -55,35 +60,6 @@ gls::client::BackupResult RestoreTenant(const gls::Context& prev,
       cur.WithPersistent("TENANT", prev.GetPersistent("TENANT").value_or("")),
       true};
 }
-
-// gRPC's own headers and HTTP/2 pseudo headers, which a Hop leaves out.
-bool IsGrpcOwnHeader(absl::string_view name) {
-  return absl::StartsWith(name, ":") || absl::StartsWith(name, "grpc-") ||
-         name == "te" || name == "content-type" || name == "user-agent";
-}
-
-class LeafGreeter final : public Greeter::Service {
- public:
-  explicit LeafGreeter(std::string name) : name_(std::move(name)) {}
-
-  grpc::Status SayHello(grpc::ServerContext* context,
-                        const HelloRequest* request,
-                        HelloReply* reply) override {
-    reply->set_message(absl::StrCat("Hello ", request->name()));
-    Hop* hop = reply->add_hops();
-    hop->set_service(name_);
-    for (const auto& [key, value] : context->client_metadata()) {
-      absl::string_view name(key.data(), key.size());
-      if (IsGrpcOwnHeader(name)) continue;
-      (*hop->mutable_metadata())[std::string(name)] =
-          std::string(value.data(), value.size());
-    }
-    return grpc::Status::OK;
-  }
-
- private:
-  const std::string name_;
-};
 
 class FrontGreeter final : public Greeter::Service {
  public:
@@ -115,7 +91,10 @@ class FrontGreeter final : public Greeter::Service {
     grpc::Status status = stub_->SayHello(&context, request, &reply);
     if (!status.ok()) {
       Hop* hop = reply.add_hops();
-      hop->set_service(absl::StrCat("error: ", status.error_message()));
+      // The message comes from the backend: escaped and capped, it is
+      // printable ASCII (a valid proto string) and short.
+      hop->set_service(
+          absl::StrCat("error: ", gls::EscapeForLog(status.error_message())));
     }
     for (Hop& hop : *reply.mutable_hops()) hop.set_via(via);
     return reply;

@@ -3,11 +3,18 @@
 # with CLOUDWEGO_SESSION_CONFIG_KEY=true,10,1h on the servers. Prints the
 # client's table, stops the servers it started, and exits with the client's
 # status. With --compare, also runs a front with --backup=false (the "before").
+# Further arguments are passed to every greeter_client run.
 #
-#   examples/run_chain.sh BIN_DIR [--compare]
+#   examples/run_chain.sh BIN_DIR [--compare] [CLIENT_FLAG...]
 set -euo pipefail
 bin=$1
-compare=${2:-}
+shift
+compare=""
+if [ "${1:-}" = --compare ]; then
+  compare=--compare
+  shift
+fi
+client_flags=("$@")
 export CLOUDWEGO_SESSION_CONFIG_KEY=true,10,1h
 work=$(mktemp -d)
 pids=()
@@ -42,10 +49,10 @@ leaf=$(start leaf --name=leaf)
 front=$(start front --backend="127.0.0.1:$leaf" --name=front)
 echo "== with gls: client -> front (127.0.0.1:$front) -> leaf (127.0.0.1:$leaf)"
 echo "   CLOUDWEGO_SESSION_CONFIG_KEY=$CLOUDWEGO_SESSION_CONFIG_KEY"
-"$bin/greeter_client" --target="127.0.0.1:$front"
+"$bin/greeter_client" --target="127.0.0.1:$front" ${client_flags[@]+"${client_flags[@]}"}
 if [ "$compare" = --compare ]; then
   plain=$(start plain --backend="127.0.0.1:$leaf" --name=front --backup=false)
   echo
   echo "== without gls (front started with --backup=false): the same handler forgets the request"
-  "$bin/greeter_client" --target="127.0.0.1:$plain"
+  "$bin/greeter_client" --target="127.0.0.1:$plain" ${client_flags[@]+"${client_flags[@]}"}
 fi

@@ -6,12 +6,11 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gls/interceptors/internal/metadata.h"
+#include "gls/interceptors/internal/outgoing.h"
 #include "gls/session/log.h"
-#include "gls/session/metainfo.h"
 #include "gls/session/session_manager.h"
 
 namespace gls {
@@ -20,8 +19,9 @@ namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 using interceptors_internal::FromGrpcDeadline;
-using interceptors_internal::IsLegalHeader;
 using interceptors_internal::OutgoingMetadata;
+using interceptors_internal::OutgoingPolicy;
+using interceptors_internal::OutgoingReport;
 
 // What the call carries on its own, as an outgoing Context.
 Context CurrentContext(const OutgoingMetadata& metadata,
@@ -34,42 +34,22 @@ Context CurrentContext(const OutgoingMetadata& metadata,
       .Build();
 }
 
-// Adds `name: value` to the call's metadata unless gRPC would reject it, in
-// which case it is dropped and logged.
-void AddHeader(std::string name, const std::string& value, const char* method,
-               OutgoingMetadata& metadata) {
-  if (IsLegalHeader(name, value)) {
-    metadata.emplace(std::move(name), value);
-    return;
-  }
-  LogError(absl::StrCat("context backup on ", method == nullptr ? "" : method,
-                        ": dropped header \"", absl::CEscape(name), "\" = \"",
-                        absl::CEscape(value),
-                        "\": gRPC rejects this key or value"));
-}
-
-// Replaces what the caller put on the call (its metadata, which `cur` was
-// built from) by `ctx`: its headers, then its metainfo in wire form.
-void ReplaceCallMetadata(const Context& ctx, const char* method,
-                         OutgoingMetadata& metadata) {
-  metadata.clear();
-  for (const auto& [name, value] : ctx.headers()) {
-    AddHeader(name, value, method, metadata);
-  }
-  ctx.ForEachWireHeader([&](std::string name, const std::string& value) {
-    AddHeader(std::move(name), value, method, metadata);
-  });
-}
+// The handler and the policy of one factory.
+struct Config {
+  BackupHandler handler;
+  OutgoingPolicy policy;
+};
 
 class BackupInterceptor final : public grpc::experimental::Interceptor {
  public:
+  // `session` empty: only the strip list applies.
   BackupInterceptor(grpc::experimental::ClientRpcInfo* info,
-                    const BackupHandler* handler, Session session)
-      : info_(info), handler_(handler), session_(std::move(session)) {}
+                    const Config* config, Session session)
+      : info_(info), config_(config), session_(std::move(session)) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (handler_ != nullptr &&
+    if (config_ != nullptr &&
         methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
       Apply(*methods->GetSendInitialMetadata());
@@ -78,41 +58,42 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
   }
 
  private:
+  absl::string_view method() const {
+    return info_->method() == nullptr ? "" : info_->method();
+  }
+
   void Apply(OutgoingMetadata& metadata) {
+    if (session_.empty() || !config_->handler) {
+      interceptors_internal::StripPersistent(config_->policy, metadata);
+      return;
+    }
     const Context& prev = session_.context();
     Context cur = CurrentContext(metadata, info_);
-    BackupResult result;
+    BackupResult result{cur, false};
     try {
-      result = (*handler_)(prev, cur);
+      result = config_->handler(prev, cur);
     } catch (const std::exception& e) {
-      LogError(absl::StrCat("context backup on ", info_->method(),
-                            ": BackupHandler threw (", e.what(),
+      LogError(absl::StrCat("context backup on ", QuoteForLog(method()),
+                            ": BackupHandler threw (", QuoteForLog(e.what()),
                             "); the call goes out as the caller made it"));
-      return;
+      result = {cur, false};
     } catch (...) {
-      LogError(absl::StrCat("context backup on ", info_->method(),
+      LogError(absl::StrCat("context backup on ", QuoteForLog(method()),
                             ": BackupHandler threw a non-std exception; the "
                             "call goes out as the caller made it"));
-      return;
+      result = {cur, false};
     }
-    // The call already carries cur: only a different ctx replaces it. The
-    // fallback then appends what RestorePersistent would add, without
-    // building the merged context.
-    if (!result.ctx.SharesRepWith(cur)) {
-      ReplaceCallMetadata(result.ctx, info_->method(), metadata);
-    }
-    if (result.backup) {
-      ForEachMissingPersistent(
-          result.ctx, prev,
-          [&](const std::string& key, const std::string& value) {
-            AddHeader(MetainfoHeaderName(MetaKind::kPersistent, key), value,
-                      info_->method(), metadata);
-          });
+    OutgoingReport report;
+    interceptors_internal::RewriteCall(prev, cur, result.ctx, result.backup,
+                                       config_->policy, metadata, &report);
+    if (report.ShouldLog()) {
+      LogError(interceptors_internal::DescribeReport(method(), config_->policy,
+                                                     report));
     }
   }
 
   grpc::experimental::ClientRpcInfo* const info_;
-  const BackupHandler* const handler_;  // null: pass-through
+  const Config* const config_;  // null: pass-through
   const Session session_;
 };
 
@@ -121,26 +102,35 @@ class BackupFactory final
  public:
   // `always` makes an interceptor for every call (gRPC's global factory must
   // never return nullptr).
-  BackupFactory(BackupHandler handler, bool always)
-      : handler_(std::move(handler)), always_(always) {}
+  BackupFactory(BackupOptions options, bool always) : always_(always) {
+    std::vector<std::string> errors;
+    config_.handler = std::move(options.handler);
+    config_.policy = interceptors_internal::MakeOutgoingPolicy(
+        options.max_added_bytes, options.forward_headers,
+        options.strip_persistent, &errors);
+    for (const std::string& e : errors) LogError(absl::StrCat("client ", e));
+  }
 
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo* info) override {
     const Session& session = CurSession();
-    if (session.empty() || !handler_) {
-      return always_ ? new BackupInterceptor(info, nullptr, Session())
-                     : nullptr;
+    if (!session.empty() && config_.handler) {
+      return new BackupInterceptor(info, &config_, session);
     }
-    return new BackupInterceptor(info, &handler_, session);
+    if (!config_.policy.strip_persistent.empty()) {
+      return new BackupInterceptor(info, &config_, Session());
+    }
+    return always_ ? new BackupInterceptor(info, nullptr, Session()) : nullptr;
   }
 
  private:
-  const BackupHandler handler_;
+  Config config_;
   const bool always_;
 };
 
 absl::Mutex g_global_mu(absl::kConstInit);
-bool g_global_registered ABSL_GUARDED_BY(g_global_mu) = false;
+// gRPC keeps a raw pointer to the registered factory; gls owns it.
+BackupFactory* g_global_factory ABSL_GUARDED_BY(g_global_mu) = nullptr;
 
 }  // namespace
 
@@ -149,32 +139,45 @@ BackupResult RestoreMissingPersistent(const Context& prev, const Context& cur) {
 }
 
 std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
-WithContextBackup(BackupHandler handler) {
-  return std::make_unique<BackupFactory>(std::move(handler), /*always=*/false);
+WithContextBackup(BackupOptions options) {
+  return std::make_unique<BackupFactory>(std::move(options), /*always=*/false);
 }
 
-absl::Status RegisterGlobalContextBackup(BackupHandler handler) {
-  if (!handler) {
+std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
+WithContextBackup(BackupHandler handler) {
+  BackupOptions options;
+  options.handler = std::move(handler);
+  return WithContextBackup(std::move(options));
+}
+
+absl::Status RegisterGlobalContextBackup(BackupOptions options) {
+  if (!options.handler) {
     return absl::InvalidArgumentError(
         "RegisterGlobalContextBackup: the handler is empty");
   }
   absl::MutexLock lock(&g_global_mu);
-  if (g_global_registered) {
+  if (g_global_factory != nullptr) {
     return absl::FailedPreconditionError(
         "RegisterGlobalContextBackup: context backup is already registered "
         "as gRPC's global client interceptor; gRPC allows one per process");
   }
-  g_global_registered = true;
-  // gRPC keeps the raw pointer for the life of the process.
-  grpc::experimental::RegisterGlobalClientInterceptorFactory(
-      new BackupFactory(std::move(handler), /*always=*/true));
+  g_global_factory = new BackupFactory(std::move(options), /*always=*/true);
+  grpc::experimental::RegisterGlobalClientInterceptorFactory(g_global_factory);
   return absl::OkStatus();
+}
+
+absl::Status RegisterGlobalContextBackup(BackupHandler handler) {
+  BackupOptions options;
+  options.handler = std::move(handler);
+  return RegisterGlobalContextBackup(std::move(options));
 }
 
 void TestOnlyResetGlobalContextBackup() {
   absl::MutexLock lock(&g_global_mu);
-  g_global_registered = false;
+  if (g_global_factory == nullptr) return;
   grpc::experimental::TestOnlyResetGlobalClientInterceptorFactory();
+  delete g_global_factory;
+  g_global_factory = nullptr;
 }
 
 }  // namespace client

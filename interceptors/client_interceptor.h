@@ -9,30 +9,46 @@
 //     prev   the bound session's backup context (the incoming request)
 //     cur    what the call carries on its own: the metadata the caller put on
 //            its ClientContext (as an outgoing Context) and its deadline
-//     ctx    what the call carries: its headers and its persistent and
-//            transient values replace what the caller put on the call (a ctx
-//            derived from cur keeps the caller's headers; cur itself leaves
-//            the call untouched)
+//     ctx    what the call carries: its metainfo and outgoing headers replace
+//            what the caller put on the call (a ctx derived from cur keeps the
+//            caller's headers; cur itself leaves the call untouched)
 //     backup true: also add every persistent value of prev whose key ctx lacks
-//            (ctx wins; prev's transient and upstream values never come back)
+//            (ctx wins; prev's transient and upstream values never come back),
+//            and the allowlisted headers of prev that ctx lacks
+//
+// What leaves, whatever the handler returns (see README "Security"):
+//   - metainfo (persistent and transient values), one header per canonical key;
+//   - the caller's own headers, and headers the handler set with
+//     Context::WithHeader or that are on the `forward_headers` allowlist.
+//   Never an incoming header of prev by itself (authorization, cookies, ...):
+//   a handler returning `prev`, or a context derived from it, sends metainfo
+//   only.
+//   - Persistent keys on `strip_persistent` never leave, whoever set them.
+//   - What gls adds beyond the caller's own headers is capped at
+//     `max_added_bytes` per call (name + value + 32 bytes per header, as
+//     gRPC's metadata limit counts); what does not fit is dropped, in one log
+//     line naming each header and its size. The caller's own headers are
+//     never dropped.
+//   - Headers gRPC would reject are dropped and logged (names and sizes, never
+//     values); a handler that throws leaves the call as the caller made it
+//     (the strip list still applies), logged.
 //
 // The session is read on the thread that creates the call (sync, callback and
 // completion-queue calls, unary and streaming). Without a bound session, or
-// without a handler, nothing happens. Headers gRPC would reject are dropped and
-// logged; a handler that throws leaves the call as the caller made it, logged.
-// Nothing outside metainfo (authorization, cookies, ...) is taken from prev
-// unless the handler puts it into ctx (Context::WithHeader).
+// without a handler, the handler is not called (the strip list still applies).
 //
 // Example:
 //
+//   gls::client::BackupOptions options;
+//   options.handler = [](const gls::Context& prev, const gls::Context& cur) {
+//     // Keep the call's own tenant; else restore the request's values.
+//     bool has_own = cur.GetPersistent("TENANT").has_value();
+//     return gls::client::BackupResult{cur, /*backup=*/!has_own};
+//   };
+//   options.forward_headers = {"x-request-id", "traceparent"};
 //   std::vector<std::unique_ptr<
 //       grpc::experimental::ClientInterceptorFactoryInterface>> creators;
-//   creators.push_back(gls::client::WithContextBackup(
-//       [](const gls::Context& prev, const gls::Context& cur) {
-//         if (cur.GetPersistent("TENANT")) return
-//         gls::client::BackupResult{cur, false}; return
-//         gls::client::BackupResult{cur, true};
-//       }));
+//   creators.push_back(gls::client::WithContextBackup(std::move(options)));
 //   auto channel = grpc::experimental::CreateCustomChannelWithInterceptors(
 //       target, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(),
 //       std::move(creators));
@@ -46,8 +62,11 @@
 
 #include <grpcpp/support/client_interceptor.h>
 
+#include <cstddef>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "gls/session/context.h"
@@ -67,9 +86,35 @@ using BackupHandler =
 // value of the request that the call lacks: {cur, true}.
 BackupResult RestoreMissingPersistent(const Context& prev, const Context& cur);
 
-// A factory for grpc::experimental::CreateCustomChannelWithInterceptors. An
-// empty handler makes a factory that never intercepts. Creates no interceptor
-// for calls made without a bound session.
+// The default of BackupOptions::max_added_bytes: half of gRPC's default 8 KiB
+// metadata limit, leaving the rest to the caller's own headers.
+inline constexpr size_t kDefaultMaxAddedBytes = 4096;
+
+// Everything the client factories take. A plain value (thread-compatible).
+struct BackupOptions {
+  // Called for every call made under a session; empty: never called.
+  BackupHandler handler;
+  // Per-call budget for the headers gls adds beyond the caller's own
+  // (restored values, the handler's additions, allowlisted headers), counted
+  // as name + value + 32 bytes each. What does not fit is dropped and logged.
+  size_t max_added_bytes = kDefaultMaxAddedBytes;
+  // Non-metainfo headers of the request that the fallback (backup = true)
+  // forwards when the call lacks them. Exact names (any case), never
+  // prefixes; metainfo names and gRPC's own headers are refused (logged).
+  std::vector<std::string> forward_headers;
+  // Persistent keys (any form: "tenant-id" is TENANT_ID) that never leave
+  // through this channel, whoever set them: removed before sending.
+  std::vector<std::string> strip_persistent;
+};
+
+// A factory for grpc::experimental::CreateCustomChannelWithInterceptors.
+// Creates no interceptor for calls made without a bound session, unless
+// `strip_persistent` is set (then every call is checked). Bad list entries are
+// logged and ignored.
+std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
+WithContextBackup(BackupOptions options);
+// The same with only a handler and the defaults. An empty handler makes a
+// factory that never intercepts.
 std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
 WithContextBackup(BackupHandler handler);
 
@@ -78,9 +123,11 @@ WithContextBackup(BackupHandler handler);
 // interceptors). Returns FailedPrecondition if gls already registered one; an
 // empty handler is InvalidArgument. gRPC allows one global factory per process:
 // registering another one through gRPC directly aborts inside gRPC.
+absl::Status RegisterGlobalContextBackup(BackupOptions options);
 absl::Status RegisterGlobalContextBackup(BackupHandler handler);
 
-// Test hook: forgets the global registration (gRPC's and gls's).
+// Test hook: forgets the global registration (gRPC's and gls's) and frees the
+// factory. No call may be in flight.
 void TestOnlyResetGlobalContextBackup();
 
 }  // namespace client

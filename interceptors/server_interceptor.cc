@@ -1,8 +1,11 @@
 #include "gls/interceptors/server_interceptor.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "gls/interceptors/internal/metadata.h"
+#include "gls/session/log.h"
+#include "gls/session/metainfo.h"
 #include "gls/session/session_options.h"
 
 namespace gls {
@@ -22,8 +25,10 @@ using interceptors_internal::IncomingContext;
 // that inherited it (async=true) stop seeing it exactly then.
 class BackupInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit BackupInterceptor(grpc::experimental::ServerRpcInfo* info)
-      : info_(info) {}
+  // `strip`: canonical persistent keys dropped on receipt, sorted.
+  BackupInterceptor(grpc::experimental::ServerRpcInfo* info,
+                    const std::vector<std::string>* strip)
+      : info_(info), strip_(strip) {}
   ~BackupInterceptor() override { session_.End(); }
 
   void Intercept(
@@ -43,38 +48,59 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
     if (!HasMetainfo(md)) return Session();
     grpc::ServerContextBase* ctx = info_->server_context();
     return Session(IncomingContext(md, FromGrpcDeadline(ctx->deadline()),
-                                   info_->method(), ctx->peer()));
+                                   info_->method(), ctx->peer(), *strip_));
   }
 
   grpc::experimental::ServerRpcInfo* const info_;
+  const std::vector<std::string>* const strip_;
   Session session_;
 };
 
 class BackupFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit BackupFactory(bool enable) : enable_(enable) {}
+  BackupFactory(bool enable, std::vector<std::string> strip)
+      : enable_(enable), strip_(std::move(strip)) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     if (!enable_) return nullptr;
-    return new BackupInterceptor(info);
+    return new BackupInterceptor(info, &strip_);
   }
 
  private:
   const bool enable_;
+  const std::vector<std::string> strip_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-WithContextBackup(bool enable, bool async) {
-  if (enable) {
+WithContextBackup(BackupOptions options) {
+  if (options.enable) {
     SessionOptions code;
-    code.async = async;
+    code.async = options.async;
     SessionManager::InitDefault(code);
   }
-  return std::make_unique<BackupFactory>(enable);
+  std::vector<std::string> strip;
+  for (const std::string& key : options.strip_persistent) {
+    if (key.empty()) {
+      LogError("server strip_persistent: an empty key is ignored");
+      continue;
+    }
+    strip.push_back(CanonicalKey(key));
+  }
+  std::sort(strip.begin(), strip.end());
+  strip.erase(std::unique(strip.begin(), strip.end()), strip.end());
+  return std::make_unique<BackupFactory>(options.enable, std::move(strip));
+}
+
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+WithContextBackup(bool enable, bool async) {
+  BackupOptions options;
+  options.enable = enable;
+  options.async = async;
+  return WithContextBackup(std::move(options));
 }
 
 Context ContextFromServerContext(const grpc::ServerContextBase& context,

@@ -45,6 +45,8 @@
 #include <grpcpp/support/server_interceptor.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "gls/session/context.h"
@@ -54,6 +56,28 @@
 namespace gls {
 namespace server {
 
+// Everything the server factory takes. A plain value (thread-compatible).
+struct BackupOptions {
+  // false: the factory creates no interceptor at all.
+  bool enable = true;
+  // Threads started while a request is bound see its session (README,
+  // "async=true"); CLOUDWEGO_SESSION_CONFIG_KEY's first field overrides it.
+  bool async = false;
+  // Persistent keys (any form: "tenant-id" is TENANT_ID) dropped from every
+  // incoming request on receipt: handlers never see them and they never
+  // travel on. For edge services whose callers may not set them.
+  std::vector<std::string> strip_persistent;
+};
+
+// Returns a factory for ServerBuilder::experimental().SetInterceptorCreators
+// that binds each request's session around its handler (see above). With
+// `options.enable`, the first call creates the process's default
+// SessionManager (its options then come from `options.async` and
+// CLOUDWEGO_SESSION_CONFIG_KEY, and are fixed for the process).
+std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
+WithContextBackup(BackupOptions options);
+
+// Kitex's form: WithContextBackup({.enable = enable, .async = async}).
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 WithContextBackup(bool enable, bool async);
 

@@ -5,12 +5,22 @@ GLS_CMAKE_PACKAGES="build-essential cmake ninja-build pkg-config libgrpc++-dev
   libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
   libgtest-dev libbenchmark-dev"
 GLS_BAZEL_PACKAGES="bazel-bootstrap bazel-rules-java iproute2"
+# clang 14 with libFuzzer: libclang-rt-14-dev holds libclang_rt.fuzzer-x86_64.a
+# and the sanitizer runtimes (clang-14 only recommends it, indirectly).
+GLS_FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
-# gls_install_packages [bazel]: installs what is missing (as root, or through
-# sudo). With "bazel", also Bazel 4.2.3 and its Java rules.
+# gls_install_packages [bazel] [fuzz]: installs what is missing (as root, or
+# through sudo). With "bazel", also Bazel 4.2.3 and its Java rules; with
+# "fuzz", also clang and its libFuzzer and sanitizer runtimes.
 gls_install_packages() {
   local wanted="$GLS_CMAKE_PACKAGES"
-  [ "${1:-}" = bazel ] && wanted="$wanted $GLS_BAZEL_PACKAGES"
+  local extra
+  for extra in "$@"; do
+    case "$extra" in
+      bazel) wanted="$wanted $GLS_BAZEL_PACKAGES" ;;
+      fuzz) wanted="$wanted $GLS_FUZZ_PACKAGES" ;;
+    esac
+  done
   local missing=()
   local p
   for p in $wanted; do

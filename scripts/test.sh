@@ -5,17 +5,23 @@
 #      benchmark smoke runs)
 #   2. AddressSanitizer + UBSan build of the tests
 #   3. ThreadSanitizer build of the session and async tests
-#   4. Bazel build + test of the same targets, offline (scripts/bazel_test.sh)
-# Stages can be picked: scripts/test.sh cmake asan tsan bazel (default: all).
+#   4. libFuzzer (clang + ASan + UBSan): each fuzzer in fuzz/ for
+#      $GLS_FUZZ_SECONDS seconds (default 30) (scripts/fuzz.sh)
+#   5. Bazel build + test of the same targets, offline (scripts/bazel_test.sh)
+# Stages can be picked: scripts/test.sh cmake asan tsan fuzz bazel (default:
+# all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(cmake asan tsan bazel)
+[ ${#stages[@]} -gt 0 ] || stages=(cmake asan tsan fuzz bazel)
 want() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 jobs=$(nproc)
 
-if want bazel; then gls_install_packages bazel; else gls_install_packages; fi
+extras=()
+if want fuzz; then extras+=(fuzz); fi
+if want bazel; then extras+=(bazel); fi
+gls_install_packages ${extras[@]+"${extras[@]}"}
 
 if want cmake; then
   echo "== CMake build and ctest"
@@ -30,7 +36,7 @@ if want asan; then
     -DCMAKE_CXX_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
     -DGLS_BUILD_BENCHMARKS=OFF -DGLS_BUILD_EXAMPLES=OFF >/dev/null
   cmake --build build/asan -j "$jobs"
-  ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build/asan --output-on-failure \
+  ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build/asan --output-on-failure \
     -j "$jobs" -E install_consumer_test
 fi
 
@@ -48,6 +54,13 @@ if want tsan; then
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
       "build/tsan/tests/$t" --gtest_repeat=3
   done
+fi
+
+if want fuzz; then
+  # A separate clang build tree (build/fuzz); the fuzzers run on scratch
+  # copies of fuzz/corpus/*, so nothing is written into the repository.
+  echo "== libFuzzer: ${GLS_FUZZ_SECONDS:-30}s per fuzzer"
+  scripts/fuzz.sh
 fi
 
 if want bazel; then

@@ -37,6 +37,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "gls/session/no_inherit.h"
 #include "gls/session/session.h"
 #include "gls/session/session_manager.h"
 
@@ -84,6 +85,7 @@ SessionCarrier<std::decay_t<F>> WrapSession(Session session, F&& f) {
 // Starts `f` on a new thread with `session` bound.
 template <typename F>
 std::thread GoSession(Session session, F&& f) {
+  NoInheritScope no_inherit;  // the thread binds `session` explicitly
   return std::thread(WrapSession(std::move(session), std::forward<F>(f)));
 }
 

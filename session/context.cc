@@ -1,8 +1,11 @@
 #include "gls/session/context.h"
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "gls/session/metainfo.h"
 
 namespace gls {
@@ -11,7 +14,8 @@ struct Context::Rep {
   Values persistent;
   Values transient;
   Values upstream;
-  Headers headers;
+  Headers outgoing;  // sent by outbound calls
+  Headers incoming;  // readable only
   absl::Time deadline = absl::InfiniteFuture();
   std::string method;
   std::string peer;
@@ -20,6 +24,25 @@ struct Context::Rep {
 namespace {
 
 using Values = Context::Values;
+
+// `key` in canonical form (metainfo.h); `buffer` holds it when `key` is not
+// already canonical (the usual case allocates nothing).
+absl::string_view KeyView(absl::string_view key, std::string& buffer) {
+  if (IsCanonicalKey(key)) return key;
+  buffer = CanonicalKey(key);
+  return buffer;
+}
+
+// `name` lowercased, in `buffer` when it had uppercase letters.
+absl::string_view NameView(absl::string_view name, std::string& buffer) {
+  for (char c : name) {
+    if (absl::ascii_isupper(c)) {
+      buffer = absl::AsciiStrToLower(name);
+      return buffer;
+    }
+  }
+  return name;
+}
 
 // The first entry whose key is not less than `key` (Values or const Values).
 template <typename V>
@@ -31,12 +54,15 @@ auto LowerBound(V& values, absl::string_view key) {
 
 absl::optional<absl::string_view> Find(const Values& values,
                                        absl::string_view key) {
+  std::string buffer;
+  key = KeyView(key, buffer);
   auto it = LowerBound(values, key);
   if (it == values.end() || it->first != key) return absl::nullopt;
   return absl::string_view(it->second);
 }
 
 // Inserts unless the key is present or key/value is empty (first value wins).
+// `key` is canonical.
 void AddValue(Values& values, absl::string_view key, absl::string_view value) {
   if (key.empty() || value.empty()) return;
   if (values.capacity() == 0) values.reserve(4);  // one allocation, usually
@@ -45,7 +71,7 @@ void AddValue(Values& values, absl::string_view key, absl::string_view value) {
   values.emplace(it, std::string(key), std::string(value));
 }
 
-// Inserts or replaces.
+// Inserts or replaces. `key` is canonical.
 void SetValue(Values& values, absl::string_view key, absl::string_view value) {
   auto it = LowerBound(values, key);
   if (it != values.end() && it->first == key) {
@@ -55,12 +81,24 @@ void SetValue(Values& values, absl::string_view key, absl::string_view value) {
   }
 }
 
-void EraseHeader(Context::Headers& headers, absl::string_view name) {
-  headers.erase(std::remove_if(headers.begin(), headers.end(),
-                               [&](const auto& h) { return h.first == name; }),
-                headers.end());
+// Removes every header named `name` (lowercase); true if one was there.
+bool EraseHeader(Context::Headers& headers, absl::string_view name) {
+  auto end = std::remove_if(headers.begin(), headers.end(),
+                            [&](const auto& h) { return h.first == name; });
+  bool erased = end != headers.end();
+  headers.erase(end, headers.end());
+  return erased;
 }
 
+absl::optional<absl::string_view> FindHeader(const Context::Headers& headers,
+                                             absl::string_view name) {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return absl::string_view(v);
+  }
+  return absl::nullopt;
+}
+
+// `key` is canonical.
 void EraseValue(Values& values, absl::string_view key) {
   auto it = LowerBound(values, key);
   if (it != values.end() && it->first == key) values.erase(it);
@@ -92,16 +130,21 @@ absl::optional<absl::string_view> Context::GetValue(
 }
 absl::optional<absl::string_view> Context::GetHeader(
     absl::string_view name) const {
-  for (const auto& [k, v] : rep().headers) {
-    if (k == name) return absl::string_view(v);
-  }
-  return absl::nullopt;
+  std::string buffer;
+  name = NameView(name, buffer);
+  auto v = FindHeader(rep().outgoing, name);
+  return v ? v : FindHeader(rep().incoming, name);
 }
 
 const Context::Values& Context::persistent() const { return rep().persistent; }
 const Context::Values& Context::transient() const { return rep().transient; }
 const Context::Values& Context::upstream() const { return rep().upstream; }
-const Context::Headers& Context::headers() const { return rep().headers; }
+const Context::Headers& Context::outgoing_headers() const {
+  return rep().outgoing;
+}
+const Context::Headers& Context::incoming_headers() const {
+  return rep().incoming;
+}
 absl::Time Context::deadline() const { return rep().deadline; }
 const std::string& Context::method() const { return rep().method; }
 const std::string& Context::peer() const { return rep().peer; }
@@ -116,32 +159,52 @@ Context Context::Derive(Mutate mutate) const {
 Context Context::WithPersistent(absl::string_view key,
                                 absl::string_view value) const {
   if (key.empty() || value.empty()) return *this;
+  std::string buffer;
+  key = KeyView(key, buffer);
   return Derive([&](Rep& r) { SetValue(r.persistent, key, value); });
 }
 Context Context::WithTransient(absl::string_view key,
                                absl::string_view value) const {
   if (key.empty() || value.empty()) return *this;
+  std::string buffer;
+  key = KeyView(key, buffer);
   return Derive([&](Rep& r) { SetValue(r.transient, key, value); });
 }
 Context Context::WithoutPersistent(absl::string_view key) const {
   if (!GetPersistent(key)) return *this;
+  std::string buffer;
+  key = KeyView(key, buffer);
   return Derive([&](Rep& r) { EraseValue(r.persistent, key); });
 }
 Context Context::WithoutTransient(absl::string_view key) const {
   if (!GetTransient(key)) return *this;
+  std::string buffer;
+  key = KeyView(key, buffer);
   return Derive([&](Rep& r) { EraseValue(r.transient, key); });
 }
 Context Context::WithHeader(absl::string_view name,
                             absl::string_view value) const {
-  if (name.empty() || MetainfoKind(name) != MetaKind::kNone) return *this;
+  // Metainfo names are refused, also with an empty key.
+  if (name.empty() || absl::StartsWithIgnoreCase(name, kPersistentPrefix) ||
+      absl::StartsWithIgnoreCase(name, kTransientPrefix) ||
+      absl::StartsWithIgnoreCase(name, kBackwardPrefix)) {
+    return *this;
+  }
+  std::string buffer;
+  name = NameView(name, buffer);
   return Derive([&](Rep& r) {
-    EraseHeader(r.headers, name);
-    r.headers.emplace_back(std::string(name), std::string(value));
+    EraseHeader(r.outgoing, name);
+    r.outgoing.emplace_back(std::string(name), std::string(value));
   });
 }
 Context Context::WithoutHeader(absl::string_view name) const {
   if (!GetHeader(name)) return *this;
-  return Derive([&](Rep& r) { EraseHeader(r.headers, name); });
+  std::string buffer;
+  name = NameView(name, buffer);
+  return Derive([&](Rep& r) {
+    EraseHeader(r.outgoing, name);
+    EraseHeader(r.incoming, name);
+  });
 }
 Context Context::WithDeadline(absl::Time deadline) const {
   return Derive([&](Rep& r) { r.deadline = deadline; });
@@ -178,20 +241,26 @@ Context::Builder& Context::Builder::AddHeader(absl::string_view name,
           key, value);
       break;
     case MetaKind::kBackward:
-    case MetaKind::kNone:
-      rep().headers.emplace_back(std::string(name), std::string(value));
+    case MetaKind::kNone: {
+      std::string buffer;
+      name = NameView(name, buffer);
+      (direction_ == Direction::kIncoming ? rep().incoming : rep().outgoing)
+          .emplace_back(std::string(name), std::string(value));
       break;
+    }
   }
   return *this;
 }
 Context::Builder& Context::Builder::AddPersistent(absl::string_view key,
                                                   absl::string_view value) {
-  AddValue(rep().persistent, key, value);
+  std::string buffer;
+  AddValue(rep().persistent, KeyView(key, buffer), value);
   return *this;
 }
 Context::Builder& Context::Builder::AddTransient(absl::string_view key,
                                                  absl::string_view value) {
-  AddValue(rep().transient, key, value);
+  std::string buffer;
+  AddValue(rep().transient, KeyView(key, buffer), value);
   return *this;
 }
 Context::Builder& Context::Builder::SetDeadline(absl::Time deadline) {
@@ -214,8 +283,12 @@ Context Context::Builder::Build() {
 void ForEachMissingPersistent(
     const Context& ctx, const Context& prev,
     absl::FunctionRef<void(const std::string&, const std::string&)> fn) {
+  // Both lists are sorted by canonical key: one merge pass.
+  const Values& have = ctx.persistent();
+  auto it = have.begin();
   for (const auto& [key, value] : prev.persistent()) {
-    if (!ctx.GetPersistent(key)) fn(key, value);
+    while (it != have.end() && it->first < key) ++it;
+    if (it == have.end() || it->first != key) fn(key, value);
   }
 }
 

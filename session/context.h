@@ -1,27 +1,46 @@
 // gls/session/context.h
 //
-// `gls::Context` is the immutable snapshot of one request that context backup
-// carries: its metainfo values (persistent, transient,
-// transient-from-upstream), the other incoming headers (readable, never
-// forwarded by the fallback), the deadline, and the originating method and
-// peer. Copies share one immutable representation (a reference count), so a
-// Context is cheap to copy and safe to read from any thread. "Changing" it
-// (`WithPersistent`, ...) returns a new Context and never touches the original.
+// `gls::Context` is the immutable snapshot of one request (or of one outbound
+// call) that context backup carries:
 //
-// `Context::Builder` turns gRPC-style headers into a Context with the Kitex
-// mapping of metainfo.h; `ForEachWireHeader` gives the headers an outbound call
-// carries. This header depends on Abseil only.
+//   persistent values   travel every hop ("rpc-persist-<key>" headers)
+//   transient values    travel one hop ("rpc-transit-<key>")
+//   upstream values     transient values that arrived with an incoming
+//                       request: readable here, never sent on
+//   outgoing headers    other headers an outbound call carries: the caller's
+//                       own, and those a BackupHandler sets with WithHeader
+//   incoming headers    other headers an incoming request arrived with
+//                       (authorization, cookies, ...): readable, never sent
+//   deadline, method, peer
+//
+// Only metainfo (persistent and transient values) and outgoing headers are
+// ever sent (`ForEachWireHeader`, `outgoing_headers`). A context built from
+// an incoming request has no outgoing headers, so a context derived from it,
+// however it was derived, sends metainfo only; forwarding an incoming header
+// takes a deliberate `WithHeader`.
+//
+// Keys are canonical (metainfo.h): every entry point maps a key to uppercase
+// with '-' turned into '_', so "tenant", "Tenant" and "TENANT" are one key.
+// Header names are lowercased.
+//
+// Copies share one immutable representation (a reference count), so a Context
+// is cheap to copy and safe to read from any thread. "Changing" it
+// (`WithPersistent`, ...) returns a new Context and never touches the
+// original. This header depends on Abseil only.
 //
 // Example:
 //
-//   gls::Context ctx =
-//   gls::Context::Builder(gls::Context::Direction::kIncoming)
+//   using Direction = gls::Context::Direction;
+//   gls::Context ctx = gls::Context::Builder(Direction::kIncoming)
 //                          .AddHeader("rpc-persist-tenant", "acme")
 //                          .AddHeader("rpc-transit-hop", "edge")
+//                          .AddHeader("authorization", "Bearer x")
 //                          .Build();
-//   ctx.GetPersistent("TENANT");   // "acme"
-//   ctx.GetUpstream("HOP");        // "edge": readable here, never forwarded
+//   ctx.GetPersistent("tenant");        // "acme" (key TENANT)
+//   ctx.GetUpstream("HOP");             // "edge": readable, never sent on
+//   ctx.GetHeader("authorization");     // "Bearer x": readable, never sent on
 //   gls::Context next = ctx.WithPersistent("LOG_ID", "42");  // ctx unchanged
+//   // next sends rpc-persist-log-id and rpc-persist-tenant, nothing else.
 //
 // Thread-safety: Context is immutable and thread-safe; Builder is
 // thread-compatible.
@@ -44,16 +63,17 @@ namespace gls {
 
 class Context {
  public:
-  // Metainfo values by in-process key (e.g. "TENANT_ID"): sorted by key, keys
+  // Metainfo values by canonical key (e.g. "TENANT_ID"): sorted by key, keys
   // unique. (A flat vector: one allocation per kind, short strings inline.)
   using Values = std::vector<std::pair<std::string, std::string>>;
-  // Non-metainfo headers in arrival order; names lowercase as gRPC gives them.
+  // Non-metainfo headers in arrival order; names lowercase.
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
-  // Which side of a call the headers come from. Incoming (server side) turns
-  // transient values into transient-from-upstream ones (Kitex's
-  // TransferForward); outgoing (what a client call carries) keeps them
-  // transient.
+  // Which side of a call the headers come from. Incoming (a request a server
+  // received) turns transient values into upstream ones (Kitex's
+  // TransferForward) and keeps other headers as incoming headers, readable
+  // and never sent. Outgoing (what a client call carries on its own) keeps
+  // transient values transient and other headers as outgoing headers.
   enum class Direction { kIncoming, kOutgoing };
 
   class Builder;
@@ -62,39 +82,47 @@ class Context {
   // touches no shared state.
   Context() = default;
 
-  // Metainfo lookups by exact key; absl::nullopt if absent.
+  // Metainfo lookups by key (any case, '-' or '_'); absl::nullopt if absent.
   absl::optional<absl::string_view> GetPersistent(absl::string_view key) const;
   absl::optional<absl::string_view> GetTransient(absl::string_view key) const;
   absl::optional<absl::string_view> GetUpstream(absl::string_view key) const;
   // Kitex's GetValue: the transient value, else the one from upstream.
   absl::optional<absl::string_view> GetValue(absl::string_view key) const;
-  // The first value of a non-metainfo header (lowercase name).
+  // The first value of a non-metainfo header (any case): an outgoing header
+  // if there is one, else an incoming one.
   absl::optional<absl::string_view> GetHeader(absl::string_view name) const;
 
   const Values& persistent() const;
   const Values& transient() const;
   const Values& upstream() const;
-  const Headers& headers() const;
+  // Headers an outbound call made with this context carries besides metainfo.
+  const Headers& outgoing_headers() const;
+  // Headers of the incoming request: readable, never sent.
+  const Headers& incoming_headers() const;
   absl::Time deadline() const;
   const std::string& method() const;
   const std::string& peer() const;
 
   // Derivations: each returns a new Context. An empty key or value is ignored
-  // (the result equals *this), as in Kitex.
+  // (the result equals *this), as in Kitex. Keys are canonicalized.
   Context WithPersistent(absl::string_view key, absl::string_view value) const;
   Context WithTransient(absl::string_view key, absl::string_view value) const;
   Context WithoutPersistent(absl::string_view key) const;
   Context WithoutTransient(absl::string_view key) const;
   Context WithDeadline(absl::Time deadline) const;
-  // Sets a non-metainfo header (lowercase name), replacing every earlier value
-  // of that name; a metainfo name ("rpc-persist-..." etc.) or an empty name is
-  // ignored. Use it in a BackupHandler to forward a header deliberately.
+  // Sets an outgoing header (name lowercased), replacing every earlier
+  // outgoing value of that name; a metainfo name ("rpc-persist-...",
+  // "rpc-transit-...", "rpc-backward-...") or an empty name is ignored. This is
+  // the only way an incoming header is forwarded: a deliberate
+  // `ctx.WithHeader("x-request-id", *prev.GetHeader("x-request-id"))`.
   Context WithHeader(absl::string_view name, absl::string_view value) const;
+  // Removes the header (outgoing and incoming) of that name.
   Context WithoutHeader(absl::string_view name) const;
 
-  // Calls `emit(header_name, value)` for every value an outbound call carries:
-  // persistent ones, then transient ones. Upstream values and other headers are
-  // never emitted. `header_name` is a fresh string the callee may keep.
+  // Calls `emit(header_name, value)` for every metainfo value an outbound call
+  // carries: persistent ones, then transient ones, each under its canonical
+  // header name (one header per key). Upstream values and headers are never
+  // emitted here. `header_name` is a fresh string the callee may keep.
   void ForEachWireHeader(
       absl::FunctionRef<void(std::string name, const std::string& value)> emit)
       const;
@@ -122,9 +150,12 @@ class Context::Builder {
   ~Builder();
 
   // Classifies one header by the metainfo mapping. Only the first value of a
-  // repeated metainfo header is kept; empty keys or values are ignored;
-  // "rpc-backward-" headers and all others go to headers().
+  // metainfo key is kept (keys are canonical: "rpc-persist-a_b" and
+  // "rpc-persist-a-b" are one key); empty keys or values are ignored.
+  // "rpc-backward-" headers, empty-key metainfo headers and all other headers
+  // become incoming headers (kIncoming) or outgoing headers (kOutgoing).
   Builder& AddHeader(absl::string_view name, absl::string_view value);
+  // Add a value by key (canonicalized); the first value of a key wins.
   Builder& AddPersistent(absl::string_view key, absl::string_view value);
   Builder& AddTransient(absl::string_view key, absl::string_view value);
   Builder& SetDeadline(absl::Time deadline);

@@ -6,16 +6,24 @@
 // line per event. By default the line goes to stderr prefixed with "gls: ";
 // programs route it into their own logging with `SetLogSink`.
 //
+// Text that comes from outside (an environment variable, a header) is quoted
+// with `QuoteForLog`, so a huge or binary value cannot make a huge or
+// unprintable log line.
+//
 // Example:
 //
 //   gls::SetLogSink([](absl::string_view line) { MyLogger().Error(line); });
+//   gls::LogError(absl::StrCat("bad value ", gls::QuoteForLog(value)));
+//   // bad value "abc"   or   bad value "zzzz..." (1048576 bytes)
 //
 // Thread-safety: all functions here are thread-safe.
 
 #ifndef GLS_SESSION_LOG_H_
 #define GLS_SESSION_LOG_H_
 
+#include <cstddef>
 #include <functional>
+#include <string>
 
 #include "absl/strings/string_view.h"
 
@@ -30,6 +38,22 @@ LogSink SetLogSink(LogSink sink);
 
 // Writes `line` to the current sink.
 void LogError(absl::string_view line);
+
+// How many characters of escaped text EscapeForLog keeps, "..." excluded.
+inline constexpr std::size_t kMaxLoggedTextChars = 200;
+
+// Returns `text` C-escaped as absl::CEscape does (control, quote, backslash
+// and non-ASCII bytes become escape sequences, so the result is printable
+// ASCII). If that is longer than `max_chars`, keeps only the escape sequences
+// that fit whole in `max_chars` and appends "...", and sets `*truncated` (if
+// not null) to true; otherwise sets it to false. Reads at most `max_chars`
+// bytes of `text`, whatever its size.
+std::string EscapeForLog(absl::string_view text, bool* truncated = nullptr,
+                         std::size_t max_chars = kMaxLoggedTextChars);
+
+// `text` quoted for a log line: "<EscapeForLog(text)>", followed by
+// " (<size> bytes)" when it was cut. E.g. "zero", or "zzzz..." (1048576 bytes).
+std::string QuoteForLog(absl::string_view text);
 
 }  // namespace gls
 

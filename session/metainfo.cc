@@ -41,9 +41,21 @@ MetaKind ParseMetainfoHeader(absl::string_view header, std::string* key) {
   absl::string_view suffix;
   MetaKind kind = KindAndSuffix(header, &suffix);
   if (kind == MetaKind::kNone) return kind;
-  key->assign(suffix.data(), suffix.size());
-  for (char& c : *key) c = c == '-' ? '_' : absl::ascii_toupper(c);
+  *key = CanonicalKey(suffix);
   return kind;
+}
+
+std::string CanonicalKey(absl::string_view key) {
+  std::string out(key);
+  for (char& c : out) c = c == '-' ? '_' : absl::ascii_toupper(c);
+  return out;
+}
+
+bool IsCanonicalKey(absl::string_view key) {
+  for (char c : key) {
+    if (c == '-' || absl::ascii_islower(c)) return false;
+  }
+  return true;
 }
 
 std::string MetainfoHeaderName(MetaKind kind, absl::string_view key) {

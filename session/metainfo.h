@@ -3,13 +3,17 @@
 // The metainfo wire mapping of CloudWeGo Kitex over gRPC (HTTP/2 headers), so a
 // C++ service can sit in a Kitex gRPC call chain:
 //
-//   kind         header prefix     key -> header            header -> key
-//   persistent   "rpc-persist-"    lowercase, '_' -> '-'    uppercase, '-' ->
-//   '_' transient    "rpc-transit-"    (same)                   (same) backward
-//   "rpc-backward-"   (same)                   (same)
+//   kind         header prefix     key -> header          header -> key
+//   persistent   "rpc-persist-"    lowercase, '_' -> '-'  uppercase, '-' -> '_'
+//   transient    "rpc-transit-"    (same)                 (same)
+//   backward     "rpc-backward-"   (same)                 (same)
 //
 // So key `TENANT_ID` travels as `rpc-persist-tenant-id`, and a header
 // `rpc-persist-a` arrives as key `A`. Prefixes match case-insensitively.
+//
+// Keys are canonical: the in-process form of a key is uppercase with '-'
+// turned into '_' (`CanonicalKey`), so "tenant-id", "Tenant_Id" and
+// "TENANT_ID" name one key, which travels as one header.
 //
 // Example:
 //
@@ -53,6 +57,13 @@ MetaKind ParseMetainfoHeader(absl::string_view header, std::string* key);
 
 // Returns the header name for `key` of `kind` (kind must not be kNone).
 std::string MetainfoHeaderName(MetaKind kind, absl::string_view key);
+
+// Returns the canonical form of a metainfo key: ASCII letters uppercased and
+// '-' turned into '_' ("tenant-id" -> "TENANT_ID").
+std::string CanonicalKey(absl::string_view key);
+
+// True if `key` is already in canonical form (CanonicalKey(key) == key).
+bool IsCanonicalKey(absl::string_view key);
 
 }  // namespace gls
 

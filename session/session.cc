@@ -1,12 +1,18 @@
 #include "gls/session/session.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gls/session/internal/mutex_lock.h"
+#include "gls/session/internal/session_access.h"
+#include "gls/session/log.h"
 
 namespace gls {
 namespace session_internal {
@@ -41,16 +47,85 @@ class ValueTable {
   std::vector<std::unique_ptr<Map>> versions_ ABSL_GUARDED_BY(mu_);
 };
 
+// Threads that inherited a session (async=true) and are still running.
+// Created on first use: sessions no thread inherits pay nothing.
+class Inheritors {
+ public:
+  void Add(int64_t tid) {
+    MutexLock lock(&mu_);
+    alive_.push_back(tid);
+  }
+  void Remove(int64_t tid) {
+    MutexLock lock(&mu_);
+    auto it = std::find(alive_.begin(), alive_.end(), tid);
+    if (it != alive_.end()) alive_.erase(it);
+  }
+  // Logs one warning naming the threads still alive, if any.
+  void WarnAlive(const Context& context) {
+    std::vector<int64_t> alive;
+    {
+      MutexLock lock(&mu_);
+      alive = alive_;
+    }
+    if (alive.empty()) return;
+    constexpr size_t kMaxNamed = 8;
+    std::string tids;
+    for (size_t i = 0; i < alive.size() && i < kMaxNamed; ++i) {
+      absl::StrAppend(&tids, i == 0 ? "" : ", ", alive[i]);
+    }
+    if (alive.size() > kMaxNamed) {
+      absl::StrAppend(&tids, " and ", alive.size() - kMaxNamed, " more");
+    }
+    LogError(absl::StrCat(
+        "async=true: request ",
+        QuoteForLog(context.method().empty() ? "(no method)"
+                                             : context.method()),
+        " ended while ", alive.size(),
+        " thread(s) that inherited its session were still running (thread ",
+        tids,
+        "). While it was in flight, everything those threads ran saw its "
+        "values, tasks of other requests included. Start long-lived threads "
+        "under gls::NoInheritScope, or carry sessions explicitly (gls::Go, "
+        "gls::Wrap, gls::ThreadPool)."));
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<int64_t> alive_ ABSL_GUARDED_BY(mu_);
+};
+
 class SessionState {
  public:
   explicit SessionState(Context context) : context_(std::move(context)) {}
   SessionState(const SessionState&) = delete;
   SessionState& operator=(const SessionState&) = delete;
-  ~SessionState() { delete values_.load(std::memory_order_acquire); }
+  ~SessionState() {
+    delete values_.load(std::memory_order_acquire);
+    delete inheritors_.load(std::memory_order_acquire);
+  }
 
   const Context& context() const { return context_; }
   bool ended() const { return ended_.load(std::memory_order_acquire); }
-  void End() { ended_.store(true, std::memory_order_release); }
+  void End() {
+    Inheritors* inheritors = inheritors_.load(std::memory_order_acquire);
+    if (inheritors == nullptr) {
+      ended_.store(true, std::memory_order_release);
+    } else if (!ended_.exchange(true, std::memory_order_acq_rel)) {
+      inheritors->WarnAlive(context_);
+    }
+  }
+
+  Inheritors& inheritors() {
+    Inheritors* inheritors = inheritors_.load(std::memory_order_acquire);
+    if (inheritors == nullptr) {
+      auto fresh = std::make_unique<Inheritors>();
+      if (inheritors_.compare_exchange_strong(inheritors, fresh.get(),
+                                              std::memory_order_acq_rel)) {
+        inheritors = fresh.release();
+      }
+    }
+    return *inheritors;
+  }
 
   std::shared_ptr<const void> Get(KeyId key) const {
     const ValueTable* values = values_.load(std::memory_order_acquire);
@@ -74,6 +149,7 @@ class SessionState {
   const Context context_;
   std::atomic<bool> ended_{false};
   std::atomic<ValueTable*> values_{nullptr};
+  std::atomic<Inheritors*> inheritors_{nullptr};
 };
 
 std::shared_ptr<const void> GetValue(const SessionState& state, KeyId key) {
@@ -81,6 +157,13 @@ std::shared_ptr<const void> GetValue(const SessionState& state, KeyId key) {
 }
 void SetValue(SessionState& state, KeyId key, std::shared_ptr<const void> v) {
   state.Set(key, std::move(v));
+}
+
+void SessionAccess::AddInheritor(const Session& session, int64_t tid) {
+  if (session.state_ != nullptr) session.state_->inheritors().Add(tid);
+}
+void SessionAccess::RemoveInheritor(const Session& session, int64_t tid) {
+  if (session.state_ != nullptr) session.state_->inheritors().Remove(tid);
 }
 
 }  // namespace session_internal

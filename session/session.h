@@ -44,6 +44,7 @@ class SessionState;
 using KeyId = const void*;
 std::shared_ptr<const void> GetValue(const SessionState& state, KeyId key);
 void SetValue(SessionState& state, KeyId key, std::shared_ptr<const void> v);
+struct SessionAccess;
 }  // namespace session_internal
 
 // A typed key for request-local values. Keys are compared by identity: define
@@ -71,7 +72,9 @@ class Session {
   bool IsValid() const;
   // True for the default-constructed session.
   bool empty() const { return state_ == nullptr; }
-  // Marks the session ended (IsValid() becomes false for every copy).
+  // Marks the session ended (IsValid() becomes false for every copy). The
+  // first End() of a session that threads inherited (async=true) and that
+  // some of them outlive logs one warning naming those threads.
   void End() const;
 
   // The backup context; the empty Context for the empty session.
@@ -100,6 +103,7 @@ class Session {
   bool SameAs(const Session& other) const { return state_ == other.state_; }
 
  private:
+  friend struct session_internal::SessionAccess;
   std::shared_ptr<session_internal::SessionState> state_;
 };
 

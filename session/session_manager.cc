@@ -7,6 +7,7 @@
 #include "gls/session/internal/mutex_lock.h"
 #include "gls/session/internal/thread_inherit.h"
 #include "gls/session/log.h"
+#include "gls/session/no_inherit.h"
 
 namespace gls {
 
@@ -80,6 +81,7 @@ SessionOptions Sanitized(SessionOptions options) {
 SessionManager::SessionManager(const SessionOptions& options)
     : options_(Sanitized(options)), shards_(new Shard[options_.shard_number]) {
   if (options_.async) session_internal::EnableThreadInheritance();
+  NoInheritScope no_inherit;
   gc_thread_ = std::thread([this] { GcLoop(); });
 }
 

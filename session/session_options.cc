@@ -4,7 +4,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -17,12 +16,18 @@ namespace {
 constexpr int kMaxShards = 65536;
 constexpr const char* kFieldNames[] = {"async", "shard_number", "gc_interval"};
 
+// One line naming the field, the bad text and the value used. The text is
+// quoted as EscapeForLog makes it: a long one is cut (and its length given),
+// so a huge variable cannot make a huge log line.
 std::string BadField(int index, absl::string_view text, absl::string_view why,
                      absl::string_view used) {
+  bool truncated = false;
+  std::string quoted = EscapeForLog(text, &truncated);
   return absl::StrCat(kSessionConfigEnv, " field ", index + 1, " (",
                       index < 3 ? kFieldNames[index] : "extra",
-                      "): bad value \"", absl::CEscape(text), "\" (", why,
-                      "); using ", used);
+                      "): bad value \"", quoted, "\" (",
+                      truncated ? absl::StrCat(text.size(), " bytes; ") : "",
+                      why, "); using ", used);
 }
 
 }  // namespace
@@ -34,10 +39,17 @@ SessionOptions ApplySessionConfig(absl::string_view text,
   std::vector<std::string> local;
   if (errors == nullptr) errors = &local;
   if (absl::StripAsciiWhitespace(text).empty()) return out;
-  std::vector<absl::string_view> fields = absl::StrSplit(text, ',');
+  // Whatever follows the third comma is one "extra" field, so a value with
+  // many commas is still reported in one line.
+  std::vector<absl::string_view> fields =
+      absl::StrSplit(text, absl::MaxSplits(',', 3));
   for (int i = 0; i < static_cast<int>(fields.size()); ++i) {
     absl::string_view field = absl::StripAsciiWhitespace(fields[i]);
     if (field.empty()) continue;
+    if (i == 3 &&
+        field.find_first_not_of(", \t\n\v\f\r") == absl::string_view::npos) {
+      continue;  // only empty extra fields
+    }
     switch (i) {
       case 0: {
         bool value;
@@ -77,7 +89,7 @@ SessionOptions ApplySessionConfig(absl::string_view text,
         }
         break;
       }
-      default:
+      default:  // 3: the rest of the text
         errors->push_back(BadField(i, field, "the variable has three fields",
                                    "nothing (ignored)"));
     }

@@ -17,15 +17,17 @@
 //
 // A bad field never stops the process: `SessionOptionsFromEnvironment` reports
 // it in one line (variable, field, bad text, value used) through gls::LogError
-// and applies the rest. `ParseSessionConfig` is the strict form, for tests and
-// programs that refuse bad configuration.
+// and applies the rest. The bad text is C-escaped and, past about 200
+// characters, cut and followed by its length in bytes; whatever follows a
+// third comma is reported as one extra field. `ParseSessionConfig` is the
+// strict form, for tests and programs that refuse bad configuration.
 //
 // Example:
 //
 //   gls::SessionOptions code;                // defaults
 //   code.async = true;
-//   absl::StatusOr<gls::SessionOptions> o = gls::ParseSessionConfig(",10",
-//   code);
+//   absl::StatusOr<gls::SessionOptions> o =
+//       gls::ParseSessionConfig(",10", code);
 //   // o->async == true, o->shard_number == 10, o->gc_interval == 10m
 //
 // Thread-safety: SessionOptions is a plain value (thread-compatible); the

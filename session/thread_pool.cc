@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "gls/session/internal/mutex_lock.h"
+#include "gls/session/no_inherit.h"
 #include "gls/session/session_manager.h"
 
 namespace gls {
@@ -11,8 +12,9 @@ ThreadPool::ThreadPool(int num_threads) {
   if (num_threads < 1) num_threads = 1;
   threads_.reserve(num_threads);
   for (int i = 0; i < num_threads; ++i) {
-    // Every task binds its own (possibly empty) session, so a binding the
-    // thread inherited at creation (async=true) is never visible to a task.
+    // Pool threads serve every request: they inherit nothing (async=true),
+    // and every task binds its own (possibly empty) session.
+    NoInheritScope no_inherit;
     threads_.emplace_back([this] { WorkLoop(); });
   }
 }

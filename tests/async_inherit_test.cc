@@ -3,12 +3,19 @@
 // never after; threads that a lazily started pool creates during a request
 // never keep it. (grpc_threads_test covers gRPC's own threads.)
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "gls/session/async.h"
 #include "gls/session/internal/thread_inherit.h"
+#include "gls/session/log.h"
+#include "gls/session/no_inherit.h"
 #include "gls/session/thread_pool.h"
 #include "gls/tests/tsan_notification.h"
 #include "gtest/gtest.h"
@@ -104,6 +111,97 @@ TEST_F(AsyncInheritTest, LazyPoolThreadsDoNotKeepRequest) {
   std::promise<std::string> after;
   pool->Schedule([&] { after.set_value(CurTenant()); });
   EXPECT_EQ(after.get_future().get(), "none");
+}
+
+// Collects log lines for the lifetime of the object.
+class LogCapture {
+ public:
+  LogCapture()
+      : old_(SetLogSink([this](absl::string_view line) {
+          absl::MutexLock lock(&mu_);
+          lines_.emplace_back(line);
+        })) {}
+  ~LogCapture() { SetLogSink(std::move(old_)); }
+  std::vector<std::string> lines() {
+    absl::MutexLock lock(&mu_);
+    return lines_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
+  LogSink old_;
+};
+
+// Tests that threads created under NoInheritScope (and their children)
+// inherit nothing, that scopes nest, and that inheritance resumes after.
+TEST_F(AsyncInheritTest, NoInheritScopeOptsOut) {
+  SessionScope scope(NewSession("acme"));
+  std::string seen, grandchild;
+  {
+    NoInheritScope outer;
+    { NoInheritScope inner; }
+    std::thread([&] {
+      seen = CurTenant();
+      std::thread([&] { grandchild = CurTenant(); }).join();
+    }).join();
+    EXPECT_EQ(std::async(std::launch::async, CurTenant).get(), "none");
+  }
+  EXPECT_EQ(seen, "none");
+  EXPECT_EQ(grandchild, "none");
+  std::thread([&] { seen = CurTenant(); }).join();
+  EXPECT_EQ(seen, "acme");
+}
+
+// Tests that ending a request while a thread that inherited it still runs
+// logs one warning naming the thread and the request, and that threads that
+// finished in time, gls's carriers and opted-out threads cause none.
+TEST_F(AsyncInheritTest, WarnsWhenAnInheritingThreadOutlivesItsRequest) {
+  LogCapture log;
+  Session quiet(Context::Builder(Context::Direction::kIncoming)
+                    .AddHeader("rpc-persist-tenant", "acme")
+                    .SetMethod("/svc/Quiet")
+                    .Build());
+  testing::Notification release;
+  std::thread carried, opted_out;
+  std::unique_ptr<ThreadPool> pool;
+  {
+    SessionScope scope(quiet);
+    std::thread([] {}).join();  // finished before the request ends
+    carried = Go([&] { release.WaitForNotification(); });
+    pool = std::make_unique<ThreadPool>(1);
+    NoInheritScope no_inherit;
+    opted_out = std::thread([&] { release.WaitForNotification(); });
+  }
+  quiet.End();
+  EXPECT_TRUE(log.lines().empty()) << log.lines()[0];
+
+  Session request(Context::Builder(Context::Direction::kIncoming)
+                      .AddHeader("rpc-persist-tenant", "acme")
+                      .SetMethod("/svc/Leaky")
+                      .Build());
+  testing::Notification started;
+  std::thread worker;
+  {
+    SessionScope scope(request);
+    worker = std::thread([&] {
+      started.Notify();
+      release.WaitForNotification();
+    });
+  }
+  started.WaitForNotification();
+  request.End();
+  request.End();  // once only
+  release.Notify();
+  worker.join();
+  carried.join();
+  opted_out.join();
+  pool.reset();
+  std::vector<std::string> lines = log.lines();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(lines[0], "\"/svc/Leaky\"")) << lines[0];
+  EXPECT_TRUE(absl::StrContains(lines[0], "1 thread(s)")) << lines[0];
+  EXPECT_TRUE(absl::StrContains(lines[0], "NoInheritScope")) << lines[0];
 }
 
 }  // namespace

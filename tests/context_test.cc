@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/time/clock.h"
 #include "gls/session/metainfo.h"
 #include "gtest/gtest.h"
 
@@ -98,13 +99,88 @@ TEST(ContextTest, WithHeader) {
                     .AddHeader("x-a", "1")
                     .AddHeader("x-a", "2")
                     .Build();
-  EXPECT_EQ(ctx.headers().size(), 2u);
-  Context one = ctx.WithHeader("x-a", "3");
-  EXPECT_EQ(one.headers(), (Context::Headers{{"x-a", "3"}}));
-  EXPECT_TRUE(one.WithoutHeader("x-a").headers().empty());
-  EXPECT_TRUE(ctx.WithHeader("rpc-persist-x", "v").SharesRepWith(ctx));
-  EXPECT_TRUE(ctx.WithHeader("", "v").SharesRepWith(ctx));
-  EXPECT_EQ(ctx.headers().size(), 2u);  // unchanged
+  EXPECT_EQ(ctx.outgoing_headers().size(), 2u);
+  Context one = ctx.WithHeader("X-A", "3");
+  EXPECT_EQ(one.outgoing_headers(), (Context::Headers{{"x-a", "3"}}));
+  EXPECT_TRUE(one.WithoutHeader("x-a").outgoing_headers().empty());
+  for (const char* name : {"rpc-persist-x", "rpc-persist-", "RPC-Transit-y",
+                           "rpc-backward-z", ""}) {
+    EXPECT_TRUE(ctx.WithHeader(name, "v").SharesRepWith(ctx)) << name;
+  }
+  EXPECT_EQ(ctx.outgoing_headers().size(), 2u);  // unchanged
+}
+
+// Tests that an incoming request's other headers (credentials, backward
+// values, empty-key metainfo) are readable but are not outgoing headers of
+// the context or of anything derived from it, until set deliberately.
+TEST(ContextTest, IncomingHeadersNeverBecomeOutgoing) {
+  Context prev = Context::Builder(Context::Direction::kIncoming)
+                     .AddHeader("rpc-persist-tenant", "acme")
+                     .AddHeader("authorization", "Bearer secret")
+                     .AddHeader("cookie", "sid=1")
+                     .AddHeader("rpc-backward-x", "b")
+                     .AddHeader("rpc-persist-", "empty-key")
+                     .AddHeader("X-Forwarded-For", "10.0.0.1")
+                     .Build();
+  EXPECT_EQ(prev.GetHeader("authorization"), "Bearer secret");
+  EXPECT_EQ(prev.GetHeader("x-forwarded-for"), "10.0.0.1");
+  EXPECT_EQ(prev.GetHeader("Cookie"), "sid=1");
+  EXPECT_EQ(prev.incoming_headers().size(), 5u);
+  for (const Context& derived : std::vector<Context>{
+           prev, prev.WithPersistent("LOG_ID", "1"),
+           prev.WithTransient("T", "t"), prev.WithoutPersistent("TENANT"),
+           prev.WithDeadline(absl::Now()), RestorePersistent(prev, prev)}) {
+    EXPECT_TRUE(derived.outgoing_headers().empty());
+    for (const auto& [name, value] : Wire(derived)) {
+      EXPECT_TRUE(name.rfind("rpc-persist-", 0) == 0 ||
+                  name.rfind("rpc-transit-", 0) == 0)
+          << name;
+    }
+  }
+  Context chosen = prev.WithHeader("authorization", "Bearer secret");
+  EXPECT_EQ(chosen.outgoing_headers(),
+            (Context::Headers{{"authorization", "Bearer secret"}}));
+  EXPECT_FALSE(prev.WithoutHeader("cookie").GetHeader("cookie"));
+}
+
+// Tests that every entry point maps keys to one canonical form, so one key
+// never becomes two values or two headers.
+TEST(ContextTest, KeysAreCanonical) {
+  EXPECT_EQ(CanonicalKey("tenant-id"), "TENANT_ID");
+  EXPECT_EQ(CanonicalKey("Tenant_Id"), "TENANT_ID");
+  EXPECT_TRUE(IsCanonicalKey("TENANT_ID"));
+  EXPECT_FALSE(IsCanonicalKey("tenant"));
+  EXPECT_FALSE(IsCanonicalKey("A-B"));
+
+  Context prev = Context::Builder(Context::Direction::kIncoming)
+                     .AddHeader("rpc-persist-tenant", "acme")
+                     .AddHeader("rpc-persist-TENANT", "second-ignored")
+                     .AddHeader("rpc-persist-log_id", "7")
+                     .Build();
+  EXPECT_EQ(prev.persistent(),
+            (Context::Values{{"LOG_ID", "7"}, {"TENANT", "acme"}}));
+  for (const char* key : {"tenant", "Tenant", "TENANT"}) {
+    EXPECT_EQ(prev.GetPersistent(key), "acme") << key;
+  }
+  EXPECT_EQ(prev.GetPersistent("log-id"), "7");
+
+  Context ctx = prev.WithPersistent("tenant", "x");
+  EXPECT_EQ(ctx.persistent(),
+            (Context::Values{{"LOG_ID", "7"}, {"TENANT", "x"}}));
+  EXPECT_EQ(RestorePersistent(ctx, prev).persistent(), ctx.persistent());
+  EXPECT_EQ(Wire(ctx),
+            (Pairs{{"rpc-persist-log-id", "7"}, {"rpc-persist-tenant", "x"}}));
+  EXPECT_FALSE(ctx.WithoutPersistent("Log-Id").GetPersistent("LOG_ID"));
+  Context t = Context().WithTransient("hop", "1").WithTransient("HOP", "2");
+  EXPECT_EQ(t.transient(), (Context::Values{{"HOP", "2"}}));
+  EXPECT_FALSE(t.WithoutTransient("hop").GetTransient("HOP"));
+  Context built = Context::Builder(Context::Direction::kOutgoing)
+                      .AddPersistent("a-b", "1")
+                      .AddHeader("rpc-persist-a_b", "2")
+                      .AddTransient("c", "3")
+                      .Build();
+  EXPECT_EQ(Wire(built),
+            (Pairs{{"rpc-persist-a-b", "1"}, {"rpc-transit-c", "3"}}));
 }
 
 // Tests Kitex's TestCallWithContextBackup vector on the fallback itself.
@@ -114,8 +190,8 @@ TEST(RestorePersistentTest, KitexTestVector) {
           "e", "e");
   Context cur = Context().WithPersistent("b", "bb").WithTransient("f", "f");
   Context out = RestorePersistent(cur, prev);
-  EXPECT_EQ(out.persistent(), (Context::Values{{"b", "bb"}, {"c", "c"}}));
-  EXPECT_EQ(out.transient(), (Context::Values{{"f", "f"}}));
+  EXPECT_EQ(out.persistent(), (Context::Values{{"B", "bb"}, {"C", "c"}}));
+  EXPECT_EQ(out.transient(), (Context::Values{{"F", "f"}}));
   EXPECT_FALSE(out.GetValue("e"));
 }
 
@@ -141,7 +217,7 @@ TEST(RestorePersistentTest, OnlyPersistentValuesComeBack) {
                      .Build();
   Context out = RestorePersistent(Context(), prev);
   EXPECT_EQ(Wire(out), (Pairs{{"rpc-persist-tenant", "acme"}}));
-  EXPECT_TRUE(out.headers().empty());
+  EXPECT_TRUE(out.outgoing_headers().empty());
   EXPECT_TRUE(out.upstream().empty());
   Context has = Context().WithPersistent("TENANT", "other");
   EXPECT_TRUE(RestorePersistent(has, prev).SharesRepWith(has));

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Runs the example chain as README's run command does and checks the table's
 # facts: the tenant reaches the leaf on all three paths; the transient value
-# and authorization never do; without gls the tenant is lost.
+# and authorization never do; without gls the tenant is lost. Then sends a
+# persistent binary header whose bytes are not UTF-8: the leaf must still
+# reply, reporting it as "base64:..." (see examples/greeter_server.cc).
 #   tests/example_chain_test.sh BIN_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-out=$("$here/examples/run_chain.sh" "$1" --compare)
+bin=$1
+out=$("$here/examples/run_chain.sh" "$bin" --compare)
 echo "$out"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 with=$(echo "$out" | sed -n '/^== with gls/,/^== without gls/p')
@@ -23,3 +26,17 @@ for via in handler-thread thread-pool std-async; do
   [ "$3" = - ] || fail "$via without gls: tenant should be lost ($3)"
 done
 echo "PASS: tenant on all three paths; no transient value, no authorization"
+
+# The bytes ff 00 fe: not UTF-8, so a leaf copying them into the reply's
+# proto strings could not serialize it.
+out=$("$here/examples/run_chain.sh" "$bin" --binary_header=rpc-persist-trace-bin=/wD+)
+echo "$out"
+for via in handler-thread thread-pool std-async; do
+  row=$(echo "$out" | awk -v v="$via" '$1 == v')
+  [ -n "$row" ] || fail "binary header: no row for $via"
+  set -- $row
+  [ "$2" = leaf ] || fail "binary header, $via: service is $2"
+  [[ " ${*:6} " == *" rpc-persist-trace-bin=base64:/wD+ "* ]] ||
+    fail "binary header, $via: the leaf did not report it encoded (${*:6})"
+done
+echo "PASS: a binary header that is not UTF-8 reaches the leaf, reported as base64"

@@ -248,7 +248,7 @@ TEST(ServerInterceptorTest, CapturesDeadlineMethodPeerHeaders) {
   EXPECT_LT(absl::AbsDuration(service.ctx.deadline() - deadline),
             absl::Seconds(1));
   EXPECT_EQ(service.ctx.GetHeader("authorization"), "Bearer secret");
-  for (const auto& [name, value] : service.ctx.headers()) {
+  for (const auto& [name, value] : service.ctx.incoming_headers()) {
     EXPECT_FALSE(absl::StartsWith(name, "grpc-")) << name;
     EXPECT_FALSE(absl::StartsWith(name, ":")) << name;
   }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gls/session/log.h"
 #include "gtest/gtest.h"
 
@@ -72,6 +73,110 @@ TEST(SessionOptionsTest, BadFieldsAreReportedNotFatal) {
   EXPECT_EQ(errors[0],
             "CLOUDWEGO_SESSION_CONFIG_KEY field 2 (shard_number): bad value "
             "\"zero\" (expected an integer in [1, 65536]); using 100");
+}
+
+// True if every character of `text` is printable ASCII.
+bool IsPrintableAscii(absl::string_view text) {
+  for (char c : text) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+// Tests that a huge bad value makes a short line naming its length, in the
+// strict form and in the log line of the environment form.
+TEST(SessionOptionsTest, HugeBadValueIsCutAndItsLengthGiven) {
+  const std::string huge(1 << 20, 'z');
+  auto o = ParseSessionConfig(absl::StrCat(",", huge), SessionOptions());
+  ASSERT_FALSE(o.ok());
+  const std::string message(o.status().message());
+  EXPECT_LT(message.size(), 400u) << message.substr(0, 1000);
+  EXPECT_TRUE(
+      absl::StrContains(message, "field 2 (shard_number): bad value \"zzzz"))
+      << message.substr(0, 1000);
+  EXPECT_TRUE(absl::StrContains(
+      message,
+      "zzz...\" (1048576 bytes; expected an integer in [1, 65536]); using 100"))
+      << message.substr(0, 1000);
+
+  std::vector<std::string> lines;
+  LogSink old =
+      SetLogSink([&](absl::string_view line) { lines.emplace_back(line); });
+  ASSERT_EQ(setenv(kSessionConfigEnv, absl::StrCat("true,,", huge).c_str(), 1),
+            0);
+  SessionOptions from_env = SessionOptionsFromEnvironment(SessionOptions());
+  unsetenv(kSessionConfigEnv);
+  SetLogSink(std::move(old));
+  EXPECT_TRUE(from_env.async);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_LT(lines[0].size(), 400u) << lines[0].substr(0, 1000);
+  EXPECT_TRUE(absl::StrContains(lines[0], "field 3 (gc_interval)"))
+      << lines[0].substr(0, 1000);
+  EXPECT_TRUE(
+      absl::StrContains(lines[0], "(1048576 bytes; expected a duration"))
+      << lines[0].substr(0, 1000);
+}
+
+// Tests that control and non-UTF-8 bytes are escaped, never logged raw.
+TEST(SessionOptionsTest, BadValueBytesAreEscaped) {
+  std::vector<std::string> errors;
+  ApplySessionConfig(std::string("a\x01\n\xff\"\\b\0c,7", 9), SessionOptions(),
+                     &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0],
+            "CLOUDWEGO_SESSION_CONFIG_KEY field 1 (async): bad value "
+            "\"a\\001\\n\\377\\\"\\\\b\\000c\" (expected true or false); "
+            "using false");
+  EXPECT_TRUE(IsPrintableAscii(errors[0])) << errors[0];
+}
+
+// Tests that a value with many commas is reported in one line: what follows
+// the third comma is one extra field.
+TEST(SessionOptionsTest, ManyExtraFieldsMakeOneLine) {
+  std::string text = "true,1,1h";
+  for (int i = 0; i < 100000; ++i) text += ",x";
+  std::vector<std::string> errors;
+  SessionOptions o = ApplySessionConfig(text, SessionOptions(), &errors);
+  EXPECT_TRUE(o.async);
+  EXPECT_EQ(o.shard_number, 1);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_LT(errors[0].size(), 400u);
+  EXPECT_TRUE(
+      absl::StrContains(errors[0], "field 4 (extra): bad value \"x,x,x,"))
+      << errors[0];
+  EXPECT_TRUE(absl::StrContains(errors[0], "(199999 bytes; ")) << errors[0];
+
+  errors.clear();
+  ApplySessionConfig("true,1,1h, , ,", SessionOptions(), &errors);
+  EXPECT_TRUE(errors.empty());  // empty extra fields are ignored, as before
+}
+
+// Tests the cut: never inside an escape sequence, "..." only when cut.
+TEST(SessionOptionsTest, EscapeForLogCutsBetweenEscapeSequences) {
+  bool truncated = true;
+  EXPECT_EQ(EscapeForLog("ab\n", &truncated), "ab\\n");
+  EXPECT_FALSE(truncated);
+
+  // 196 bytes + one 4-character escape fill the 200 characters exactly.
+  std::string fits = std::string(196, 'a') + "\xff";
+  EXPECT_EQ(EscapeForLog(fits, &truncated), std::string(196, 'a') + "\\377");
+  EXPECT_FALSE(truncated);
+  EXPECT_EQ(QuoteForLog(fits), "\"" + std::string(196, 'a') + "\\377\"");
+
+  // One more byte: the escape no longer fits whole and is left out.
+  std::string over = std::string(197, 'a') + "\xff";
+  EXPECT_EQ(EscapeForLog(over, &truncated), std::string(197, 'a') + "...");
+  EXPECT_TRUE(truncated);
+  EXPECT_EQ(QuoteForLog(over),
+            "\"" + std::string(197, 'a') + "...\" (198 bytes)");
+
+  std::string escapes(1000, '\x7f');  // every byte escapes to 4 characters
+  std::string cut = EscapeForLog(escapes, &truncated);
+  EXPECT_TRUE(truncated);
+  EXPECT_EQ(cut.size(), 200u + 3u);
+  EXPECT_EQ(cut.substr(196), "\\177...");
+  EXPECT_EQ(EscapeForLog("", &truncated), "");
+  EXPECT_FALSE(truncated);
 }
 
 // Tests that the environment overrides code and bad fields are logged once.

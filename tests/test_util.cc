@@ -58,18 +58,6 @@ std::shared_ptr<grpc::Channel> TestServer::BackupChannel(
       std::move(creators));
 }
 
-grpc::Status LeafGreeter::SayHello(grpc::ServerContext* context,
-                                   const examples::HelloRequest* request,
-                                   examples::HelloReply* reply) {
-  reply->set_message(absl::StrCat("Hello ", request->name()));
-  examples::Hop* hop = reply->add_hops();
-  hop->set_service(name_);
-  for (const auto& [k, v] : ReceivedHeaders(*context)) {
-    (*hop->mutable_metadata())[k] = v;
-  }
-  return grpc::Status::OK;
-}
-
 examples::HelloReply CallGreeter(
     examples::Greeter::Stub& stub, const std::string& name,
     const std::multimap<std::string, std::string>& metadata,

@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "gls/examples/leaf_greeter.h"
 #include "gls/interceptors/client_interceptor.h"
 #include "proto/greeter.grpc.pb.h"
 
@@ -54,17 +55,9 @@ class TestServer {
   int port_ = 0;
 };
 
-// A leaf greeter (sync API): replies with one Hop holding what it received.
-class LeafGreeter final : public examples::Greeter::Service {
- public:
-  explicit LeafGreeter(std::string name) : name_(std::move(name)) {}
-  grpc::Status SayHello(grpc::ServerContext* context,
-                        const examples::HelloRequest* request,
-                        examples::HelloReply* reply) override;
-
- private:
-  const std::string name_;
-};
+// The example chain's leaf (examples/leaf_greeter.h): replies with one Hop
+// holding what it received.
+using LeafGreeter = examples::LeafGreeter;
 
 // Calls `stub` with a fresh ClientContext carrying `metadata`; returns the
 // reply (status checked by the caller through `status`).

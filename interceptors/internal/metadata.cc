@@ -3,6 +3,8 @@
 #include <grpc/grpc.h>
 #include <grpc/slice.h>
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "gls/session/metainfo.h"
 
@@ -39,11 +41,18 @@ bool IsGrpcReservedHeader(absl::string_view name) {
 }
 
 Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
-                        absl::string_view method, std::string peer) {
+                        absl::string_view method, std::string peer,
+                        const std::vector<std::string>& strip) {
   Context::Builder builder(Context::Direction::kIncoming);
+  std::string key;
   for (const auto& entry : metadata) {
     absl::string_view name = View(entry.first);
     if (IsGrpcReservedHeader(name)) continue;
+    if (!strip.empty() &&
+        ParseMetainfoHeader(name, &key) == MetaKind::kPersistent &&
+        std::binary_search(strip.begin(), strip.end(), key)) {
+      continue;
+    }
     builder.AddHeader(name, View(entry.second));
   }
   return builder.SetDeadline(deadline)

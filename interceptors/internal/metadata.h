@@ -15,6 +15,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -38,9 +39,11 @@ absl::Time FromGrpcDeadline(std::chrono::system_clock::time_point deadline);
 bool HasMetainfo(const IncomingMetadata& metadata);
 
 // The backup context of an incoming request (transient -> upstream), without
-// gRPC's own headers and HTTP/2 pseudo headers.
+// gRPC's own headers and HTTP/2 pseudo headers, and without the persistent
+// values whose canonical key is in `strip` (sorted).
 Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
-                        absl::string_view method, std::string peer);
+                        absl::string_view method, std::string peer,
+                        const std::vector<std::string>& strip = {});
 
 // True for headers gRPC manages itself ("grpc-" prefixed, pseudo headers,
 // transport headers such as "te", "content-type", "user-agent").

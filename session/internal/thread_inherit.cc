@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
@@ -9,6 +11,8 @@
 #include <memory>
 #include <new>
 
+#include "gls/session/internal/session_access.h"
+#include "gls/session/no_inherit.h"
 #include "gls/session/session_manager.h"
 
 namespace gls {
@@ -17,12 +21,23 @@ namespace {
 
 std::atomic<bool> g_inherit{false};
 
+// Depth of NoInheritScopes on this thread.
+thread_local int tls_no_inherit = 0;
+
 using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*,
                                 void* (*)(void*), void*);
 
+// The pthread_create this one forwards to. A sanitizer runtime (ASan, TSan,
+// LSan) that intercepts pthread_create exports its interceptor as
+// __interceptor_pthread_create; when it is linked statically (clang), the
+// next definition after this one is libc's, which would bypass it and lose
+// track of the thread, so the interceptor is preferred when present.
 PthreadCreateFn RealPthreadCreate() {
-  static const PthreadCreateFn real =
-      reinterpret_cast<PthreadCreateFn>(dlsym(RTLD_NEXT, "pthread_create"));
+  static const PthreadCreateFn real = [] {
+    void* sanitizer = dlsym(RTLD_DEFAULT, "__interceptor_pthread_create");
+    return reinterpret_cast<PthreadCreateFn>(
+        sanitizer != nullptr ? sanitizer : dlsym(RTLD_NEXT, "pthread_create"));
+  }();
   return real;
 }
 
@@ -43,9 +58,23 @@ struct Start {
   Session session;
 };
 
-struct InheritedBinding {
-  explicit InheritedBinding(const Session* s) { tls_inherited = s; }
-  ~InheritedBinding() { tls_inherited = nullptr; }
+// The inherited binding of this thread, registered with its session so that
+// ending the session can name the threads that outlive it.
+class InheritedBinding {
+ public:
+  explicit InheritedBinding(const Session* s)
+      : session_(s), tid_(static_cast<int64_t>(syscall(SYS_gettid))) {
+    SessionAccess::AddInheritor(*session_, tid_);
+    tls_inherited = s;
+  }
+  ~InheritedBinding() {
+    tls_inherited = nullptr;
+    SessionAccess::RemoveInheritor(*session_, tid_);
+  }
+
+ private:
+  const Session* const session_;
+  const int64_t tid_;
 };
 
 void* RunInheriting(void* p) {
@@ -60,6 +89,10 @@ void EnableThreadInheritance() { g_inherit.store(true); }
 bool ThreadInheritanceEnabled() { return g_inherit.load(); }
 
 }  // namespace session_internal
+
+NoInheritScope::NoInheritScope() { ++session_internal::tls_no_inherit; }
+NoInheritScope::~NoInheritScope() { --session_internal::tls_no_inherit; }
+
 }  // namespace gls
 
 extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
@@ -67,7 +100,7 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   using namespace gls::session_internal;  // NOLINT(build/namespaces)
   PthreadCreateFn real = RealPthreadCreate();
   if (real == nullptr) return EAGAIN;
-  if (!g_inherit.load(std::memory_order_relaxed)) {
+  if (!g_inherit.load(std::memory_order_relaxed) || tls_no_inherit > 0) {
     return real(thread, attr, routine, arg);
   }
   const gls::Session& current = gls::CurSession();

@@ -1,0 +1,274 @@
+#include "gls/interceptors/internal/outgoing.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gls/session/log.h"
+#include "gls/session/metainfo.h"
+
+namespace gls {
+namespace interceptors_internal {
+namespace {
+
+// How many dropped entries one log line names.
+constexpr size_t kMaxNamedInLog = 5;
+
+bool Contains(const std::vector<std::string>& sorted, absl::string_view s) {
+  return std::binary_search(sorted.begin(), sorted.end(), s);
+}
+
+void SortUnique(std::vector<std::string>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+bool IsMetainfoName(absl::string_view name) {
+  return absl::StartsWithIgnoreCase(name, kPersistentPrefix) ||
+         absl::StartsWithIgnoreCase(name, kTransientPrefix) ||
+         absl::StartsWithIgnoreCase(name, kBackwardPrefix);
+}
+
+// True if the caller's metainfo headers are exactly cur's values in canonical
+// form: one header per key, canonical names, no empty values. Then the
+// caller's headers can stay as they are.
+bool IsCanonicalCall(const Context& cur, const OutgoingMetadata& metadata) {
+  size_t metainfo = 0;
+  for (const auto& [name, value] : metadata) {
+    MetaKind kind = MetainfoKind(name);
+    if (kind != MetaKind::kPersistent && kind != MetaKind::kTransient) continue;
+    ++metainfo;
+    // The canonical wire form: all lowercase, '-' in the key, never '_'.
+    for (char c : name) {
+      if (c == '_' || absl::ascii_isupper(c)) return false;
+    }
+  }
+  return metainfo == cur.persistent().size() + cur.transient().size();
+}
+
+// True if `suffix` (of a header name) is `key` (canonical) in any spelling.
+bool SameKey(absl::string_view suffix, absl::string_view key) {
+  if (suffix.size() != key.size()) return false;
+  for (size_t i = 0; i < suffix.size(); ++i) {
+    char c = suffix[i] == '-' ? '_' : absl::ascii_toupper(suffix[i]);
+    if (c != key[i]) return false;
+  }
+  return true;
+}
+
+// True if the caller's own headers (`own`) hold the metainfo value `key`
+// (canonical) = `value` of `kind`, in any spelling of the key.
+bool OwnValue(const OutgoingMetadata& own, MetaKind kind, absl::string_view key,
+              absl::string_view value) {
+  absl::string_view prefix =
+      kind == MetaKind::kPersistent ? kPersistentPrefix : kTransientPrefix;
+  for (const auto& [name, v] : own) {
+    if (v == value && MetainfoKind(name) == kind &&
+        SameKey(absl::string_view(name).substr(prefix.size()), key)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// True if the caller's own headers hold `name` (lowercase) = `value`.
+bool OwnHeader(const OutgoingMetadata& own, absl::string_view name,
+               absl::string_view value) {
+  for (const auto& [n, v] : own) {
+    if (v == value && absl::EqualsIgnoreCase(n, name)) return true;
+  }
+  return false;
+}
+
+bool HasHeaderName(const Context::Headers& headers, absl::string_view name) {
+  for (const auto& entry : headers) {
+    if (entry.first == name) return true;
+  }
+  return false;
+}
+
+// Adds headers to the call, counting what gls adds against the budget.
+class Emitter {
+ public:
+  Emitter(const OutgoingPolicy& policy, OutgoingMetadata& metadata,
+          OutgoingReport& report)
+      : policy_(policy), metadata_(metadata), report_(report) {}
+
+  // `own`: the caller's call already carried this exact entry (free).
+  void Add(std::string name, absl::string_view value, bool own) {
+    if (!IsLegalHeader(name, value)) {
+      report_.illegal.emplace_back(std::move(name), value.size());
+      return;
+    }
+    if (!own) {
+      size_t size = HeaderEntrySize(name, value);
+      if (added_ + size > policy_.max_added_bytes) {
+        report_.over_budget.emplace_back(std::move(name), size);
+        return;
+      }
+      added_ += size;
+    }
+    metadata_.emplace(std::move(name), std::string(value));
+  }
+
+ private:
+  const OutgoingPolicy& policy_;
+  OutgoingMetadata& metadata_;
+  OutgoingReport& report_;
+  size_t added_ = 0;
+};
+
+}  // namespace
+
+bool OutgoingPolicy::Strips(absl::string_view key) const {
+  return !strip_persistent.empty() && Contains(strip_persistent, key);
+}
+
+OutgoingPolicy MakeOutgoingPolicy(size_t max_added_bytes,
+                                  const std::vector<std::string>& forward,
+                                  const std::vector<std::string>& strip,
+                                  std::vector<std::string>* errors) {
+  OutgoingPolicy policy;
+  policy.max_added_bytes = max_added_bytes;
+  auto reject = [&](absl::string_view list, absl::string_view entry,
+                    absl::string_view why) {
+    if (errors != nullptr) {
+      errors->push_back(
+          absl::StrCat(list, " entry ", QuoteForLog(entry), " ignored: ", why));
+    }
+  };
+  for (const std::string& name : forward) {
+    std::string lower = absl::AsciiStrToLower(name);
+    if (lower.empty()) {
+      reject("forward_headers", name, "empty");
+    } else if (IsMetainfoName(lower)) {
+      reject("forward_headers", name,
+             "metainfo travels by its own rules, not by the allowlist");
+    } else if (IsGrpcReservedHeader(lower) || !IsLegalHeader(lower, "x")) {
+      reject("forward_headers", name, "not a header gRPC lets a call set");
+    } else {
+      policy.forward_headers.push_back(std::move(lower));
+    }
+  }
+  for (const std::string& key : strip) {
+    if (key.empty()) {
+      reject("strip_persistent", key, "empty");
+    } else {
+      policy.strip_persistent.push_back(CanonicalKey(key));
+    }
+  }
+  SortUnique(policy.forward_headers);
+  SortUnique(policy.strip_persistent);
+  return policy;
+}
+
+size_t StripPersistent(const OutgoingPolicy& policy,
+                       OutgoingMetadata& metadata) {
+  if (policy.strip_persistent.empty()) return 0;
+  size_t removed = 0;
+  std::string key;
+  for (auto it = metadata.begin(); it != metadata.end();) {
+    if (ParseMetainfoHeader(it->first, &key) == MetaKind::kPersistent &&
+        policy.Strips(key)) {
+      it = metadata.erase(it);
+      ++removed;
+    } else {
+      ++it;
+    }
+  }
+  return removed;
+}
+
+void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
+                 bool backup, const OutgoingPolicy& policy,
+                 OutgoingMetadata& metadata, OutgoingReport* report) {
+  OutgoingReport local;
+  if (report == nullptr) report = &local;
+  Emitter emit(policy, metadata, *report);
+
+  // ctx itself: the caller's headers stay as they are when ctx is cur and
+  // they are canonical already; otherwise the call is rebuilt from ctx.
+  if (ctx.SharesRepWith(cur) && IsCanonicalCall(cur, metadata)) {
+    report->stripped += StripPersistent(policy, metadata);
+  } else {
+    // An entry is the caller's own (free of the budget) if the caller's
+    // headers held the same value under the same name or key, in any
+    // spelling.
+    OutgoingMetadata own;
+    own.swap(metadata);
+    for (const auto& [name, value] : ctx.outgoing_headers()) {
+      emit.Add(name, value, OwnHeader(own, name, value));
+    }
+    for (const auto& [key, value] : ctx.persistent()) {
+      if (policy.Strips(key)) {
+        ++report->stripped;
+        continue;
+      }
+      emit.Add(MetainfoHeaderName(MetaKind::kPersistent, key), value,
+               OwnValue(own, MetaKind::kPersistent, key, value));
+    }
+    for (const auto& [key, value] : ctx.transient()) {
+      emit.Add(MetainfoHeaderName(MetaKind::kTransient, key), value,
+               OwnValue(own, MetaKind::kTransient, key, value));
+    }
+  }
+  if (!backup) return;
+
+  // The fallback: prev's persistent values that ctx lacks, then allowlisted
+  // headers of prev that ctx lacks.
+  ForEachMissingPersistent(
+      ctx, prev, [&](const std::string& key, const std::string& value) {
+        if (policy.Strips(key)) {
+          ++report->stripped;
+          return;
+        }
+        emit.Add(MetainfoHeaderName(MetaKind::kPersistent, key), value,
+                 /*own=*/false);
+      });
+  for (const std::string& name : policy.forward_headers) {
+    if (HasHeaderName(ctx.outgoing_headers(), name)) continue;
+    absl::optional<absl::string_view> value = prev.GetHeader(name);
+    if (value) emit.Add(name, *value, /*own=*/false);
+  }
+}
+
+std::string DescribeReport(absl::string_view method,
+                           const OutgoingPolicy& policy,
+                           const OutgoingReport& report) {
+  std::string line = absl::StrCat("context backup on ", QuoteForLog(method));
+  auto name_entries =
+      [&](const std::vector<std::pair<std::string, size_t>>& entries) {
+        size_t shown = std::min(entries.size(), kMaxNamedInLog);
+        for (size_t i = 0; i < shown; ++i) {
+          absl::StrAppend(&line, i == 0 ? " " : ", ",
+                          QuoteForLog(entries[i].first), " (",
+                          entries[i].second, " bytes)");
+        }
+        if (entries.size() > shown) {
+          absl::StrAppend(&line, " and ", entries.size() - shown, " more");
+        }
+      };
+  const char* sep = ":";
+  if (!report.over_budget.empty()) {
+    absl::StrAppend(&line, sep, " dropped ", report.over_budget.size(),
+                    " header(s) over the budget of ", policy.max_added_bytes,
+                    " bytes that gls may add to a call:");
+    name_entries(report.over_budget);
+    sep = ";";
+  }
+  if (!report.illegal.empty()) {
+    absl::StrAppend(&line, sep, " dropped ", report.illegal.size(),
+                    " header(s) gRPC rejects (bad name or value):");
+    name_entries(report.illegal);
+    sep = ";";
+  }
+  if (report.stripped > 0) {
+    absl::StrAppend(&line, sep, " stripped ", report.stripped,
+                    " persistent value(s) on the strip list");
+  }
+  return line;
+}
+
+}  // namespace interceptors_internal
+}  // namespace gls

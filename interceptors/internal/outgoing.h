@@ -1,0 +1,103 @@
+// gls/interceptors/internal/outgoing.h
+//
+// Internal to gls; not for use outside the library.
+//
+// The trust rules of one outbound call, apart from gRPC's interceptor
+// machinery so that they can be tested and fuzzed as a pure function:
+// `RewriteCall` turns the headers a caller put on its ClientContext into the
+// headers the call leaves with, given the request's backup context (`prev`),
+// the call's own context (`cur`) and what the BackupHandler returned.
+//
+// Rules:
+//   - Only `ctx`'s metainfo and outgoing headers leave, plus, with `backup`,
+//     prev's persistent values that ctx lacks and allowlisted headers of prev
+//     that ctx lacks. Nothing else of prev ever leaves.
+//   - One header per canonical key; ctx wins over prev.
+//   - Persistent keys on the strip list never leave, whoever set them.
+//   - What gls adds beyond the caller's own headers costs
+//     name + value + 32 bytes each (HTTP/2's entry size, which gRPC's metadata
+//     limit counts); entries over `max_added_bytes` in total are dropped, the
+//     caller's own headers never are. An entry is the caller's own if the
+//     caller's headers held the same value under the same name (any case) or,
+//     for metainfo, the same kind and key (any spelling).
+//   - Headers gRPC would reject are dropped.
+//   Everything dropped is recorded in the report, for one log line per call.
+//
+// Example:
+//
+//   OutgoingPolicy policy = MakeOutgoingPolicy(4096, {"x-request-id"}, {});
+//   OutgoingReport report;
+//   RewriteCall(prev, cur, result.ctx, result.backup, policy, metadata,
+//               &report);
+//   if (report.ShouldLog()) LogError(DescribeReport(method, policy, report));
+//
+// Thread-safety: functions are thread-safe (pure); OutgoingPolicy is
+// immutable once made.
+
+#ifndef GLS_INTERCEPTORS_INTERNAL_OUTGOING_H_
+#define GLS_INTERCEPTORS_INTERNAL_OUTGOING_H_
+
+#include <cstddef>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "gls/interceptors/internal/metadata.h"
+#include "gls/session/context.h"
+
+namespace gls {
+namespace interceptors_internal {
+
+// The per-call rules a client applies.
+struct OutgoingPolicy {
+  size_t max_added_bytes = 0;
+  std::vector<std::string> forward_headers;   // lowercase names, sorted
+  std::vector<std::string> strip_persistent;  // canonical keys, sorted
+  bool Strips(absl::string_view key) const;   // `key` canonical
+};
+
+// Normalizes the lists (lowercase names, canonical keys, sorted, unique).
+// Entries that are empty, metainfo names or gRPC's own headers are left out
+// and described in `*errors` (may be null).
+OutgoingPolicy MakeOutgoingPolicy(size_t max_added_bytes,
+                                  const std::vector<std::string>& forward,
+                                  const std::vector<std::string>& strip,
+                                  std::vector<std::string>* errors);
+
+// HTTP/2's size of one header entry, as gRPC's metadata limit counts it.
+inline size_t HeaderEntrySize(absl::string_view name, absl::string_view value) {
+  return name.size() + value.size() + 32;
+}
+
+// What RewriteCall left out.
+struct OutgoingReport {
+  std::vector<std::pair<std::string, size_t>> over_budget;  // name, size
+  std::vector<std::pair<std::string, size_t>> illegal;      // name, size
+  size_t stripped = 0;  // persistent values removed by the strip list
+  // True if something was dropped that the program should hear of (the strip
+  // list works silently: it is configuration, not an error).
+  bool ShouldLog() const { return !over_budget.empty() || !illegal.empty(); }
+};
+
+// Rewrites `metadata` (the caller's own headers, from which `cur` was built)
+// to what the call carries (see the rules above). `report` may be null.
+void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
+                 bool backup, const OutgoingPolicy& policy,
+                 OutgoingMetadata& metadata, OutgoingReport* report);
+
+// Applies only the strip list to the caller's own headers (calls made
+// without a session). Returns how many headers were removed.
+size_t StripPersistent(const OutgoingPolicy& policy,
+                       OutgoingMetadata& metadata);
+
+// One log line describing what was dropped on a call of `method` (names and
+// sizes only, never values, which may be credentials).
+std::string DescribeReport(absl::string_view method,
+                           const OutgoingPolicy& policy,
+                           const OutgoingReport& report);
+
+}  // namespace interceptors_internal
+}  // namespace gls
+
+#endif  // GLS_INTERCEPTORS_INTERNAL_OUTGOING_H_
