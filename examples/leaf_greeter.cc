@@ -6,19 +6,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gls/session/metainfo.h"
 
 namespace gls {
 namespace examples {
-namespace {
-
-// gRPC's own headers and HTTP/2 pseudo headers, which a Hop leaves out.
-bool IsGrpcOwnHeader(absl::string_view name) {
-  return absl::StartsWith(name, ":") || absl::StartsWith(name, "grpc-") ||
-         name == "te" || name == "content-type" || name == "user-agent";
-}
-
-}  // namespace
-
 std::string HopValue(absl::string_view name, absl::string_view value) {
   constexpr absl::string_view kEncoded = "base64:";
   if (!absl::EndsWith(name, "-bin") && !absl::StartsWith(value, kEncoded) &&
@@ -37,7 +28,7 @@ grpc::Status LeafGreeter::SayHello(grpc::ServerContext* context,
   hop->set_service(name_);
   for (const auto& [key, value] : context->client_metadata()) {
     absl::string_view name(key.data(), key.size());
-    if (IsGrpcOwnHeader(name)) continue;
+    if (IsTransportHeader(name)) continue;
     (*hop->mutable_metadata())[std::string(name)] =
         HopValue(name, absl::string_view(value.data(), value.size()));
   }

@@ -54,7 +54,7 @@
 //      (illegal or over budget); with backup, every persistent value of prev
 //      whose key ctx lacks (not stripped) leaves with prev's value or is
 //      reported dropped. Reported names are names of such candidates.
-//   7. DescribeReport(method, policy, report) is < 2048 chars and no header
+//   7. DescribeReport(method, policy, report) is < 1024 chars and no header
 //      value longer than 8 chars appears in it outside the quoted method and
 //      quoted header names.
 // And MakeOutgoingPolicy's lists: forward_headers are lowercase, sorted,
@@ -82,6 +82,7 @@
 #include "gls/interceptors/internal/metadata.h"
 #include "gls/interceptors/internal/outgoing.h"
 #include "gls/session/context.h"
+#include "gls/session/internal/thread_inherit.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
 
@@ -96,7 +97,7 @@ using gls::interceptors_internal::OutgoingReport;
 constexpr size_t kMaxOps = 256;  // With* copies the context: keep runs fast
 constexpr size_t kMaxBudget = 16384;
 constexpr size_t kDefaultBudget = 4096;  // gls::client::kDefaultMaxAddedBytes
-constexpr size_t kMaxLogLine = 2048;
+constexpr size_t kMaxLogLine = 1024;
 constexpr size_t kMinLeakedValue = 9;  // values this long must not be logged
 
 struct Op {
@@ -573,7 +574,7 @@ void CheckDescribe(const Run& run) {
   const std::string line = gls::interceptors_internal::DescribeReport(
       run.in.method, run.policy, run.report);
   GLS_FUZZ_CHECK(line.size() < kMaxLogLine,
-                 "7: DescribeReport's line is shorter than 2048 chars");
+                 "7: DescribeReport's line is shorter than 1024 chars");
 
   // The line without its quoted method and names, and the same line made
   // with empty method and names: outside the quoted parts both are the
@@ -604,6 +605,17 @@ void CheckDescribe(const Run& run) {
 }
 
 }  // namespace
+
+// Links gls's pthread_create interposer (session/internal/thread_inherit.cc),
+// as every program with gls's server interceptor has it; nothing else here
+// references it. libFuzzer starts a thread, so each run also checks that the
+// interposer hands threads to the sanitizer's interceptor: if it bypassed it,
+// LeakSanitizer would report that thread's state as leaked at exit.
+extern "C" int LLVMFuzzerInitialize(int* /*argc*/, char*** /*argv*/) {
+  GLS_FUZZ_CHECK(!gls::session_internal::ThreadInheritanceEnabled(),
+                 "thread inheritance is off until a server enables it");
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Input in =

@@ -10,6 +10,8 @@
 #include "absl/synchronization/mutex.h"
 #include "gls/interceptors/internal/metadata.h"
 #include "gls/interceptors/internal/outgoing.h"
+#include "gls/interceptors/internal/test_hooks.h"
+#include "gls/session/internal/mutex_lock.h"
 #include "gls/session/log.h"
 #include "gls/session/session_manager.h"
 
@@ -128,9 +130,11 @@ class BackupFactory final
   const bool always_;
 };
 
+// The global registration (RegisterGlobalContextBackup). gRPC keeps a raw
+// pointer to the registered factory; gls owns it.
 absl::Mutex g_global_mu(absl::kConstInit);
-// gRPC keeps a raw pointer to the registered factory; gls owns it.
-BackupFactory* g_global_factory ABSL_GUARDED_BY(g_global_mu) = nullptr;
+grpc::experimental::ClientInterceptorFactoryInterface* g_global_factory
+    ABSL_GUARDED_BY(g_global_mu) = nullptr;
 
 }  // namespace
 
@@ -155,7 +159,7 @@ absl::Status RegisterGlobalContextBackup(BackupOptions options) {
     return absl::InvalidArgumentError(
         "RegisterGlobalContextBackup: the handler is empty");
   }
-  absl::MutexLock lock(&g_global_mu);
+  session_internal::MutexLock lock(&g_global_mu);
   if (g_global_factory != nullptr) {
     return absl::FailedPreconditionError(
         "RegisterGlobalContextBackup: context backup is already registered "
@@ -172,13 +176,17 @@ absl::Status RegisterGlobalContextBackup(BackupHandler handler) {
   return RegisterGlobalContextBackup(std::move(options));
 }
 
+}  // namespace client
+
+namespace interceptors_internal {
+
 void TestOnlyResetGlobalContextBackup() {
-  absl::MutexLock lock(&g_global_mu);
-  if (g_global_factory == nullptr) return;
+  session_internal::MutexLock lock(&client::g_global_mu);
+  if (client::g_global_factory == nullptr) return;
   grpc::experimental::TestOnlyResetGlobalClientInterceptorFactory();
-  delete g_global_factory;
-  g_global_factory = nullptr;
+  delete client::g_global_factory;
+  client::g_global_factory = nullptr;
 }
 
-}  // namespace client
+}  // namespace interceptors_internal
 }  // namespace gls

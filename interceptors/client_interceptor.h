@@ -126,9 +126,6 @@ WithContextBackup(BackupHandler handler);
 absl::Status RegisterGlobalContextBackup(BackupOptions options);
 absl::Status RegisterGlobalContextBackup(BackupHandler handler);
 
-// Test hook: forgets the global registration (gRPC's and gls's) and frees the
-// factory. No call may be in flight.
-void TestOnlyResetGlobalContextBackup();
 
 }  // namespace client
 }  // namespace gls

@@ -28,10 +28,10 @@ std::atomic<bool> g_installed{false};
 
 }  // namespace
 
-absl::Status InstallDeadlineBackup() {
+absl::Status RegisterGlobalDeadlineBackup() {
   if (g_installed.exchange(true)) {
     return absl::FailedPreconditionError(
-        "InstallDeadlineBackup: already installed; gRPC allows one "
+        "RegisterGlobalDeadlineBackup: already installed; gRPC allows one "
         "ClientContext::SetGlobalCallbacks per process");
   }
   // gRPC keeps the pointer for the life of the process.

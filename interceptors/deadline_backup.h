@@ -8,13 +8,13 @@
 // gRPC fixes a call's deadline before any interceptor runs, so this works
 // through grpc::ClientContext::SetGlobalCallbacks, which gRPC allows once per
 // process (a second call aborts inside gRPC). It is therefore opt-in: call
-// InstallDeadlineBackup() once at startup, and not together with another user
+// RegisterGlobalDeadlineBackup() once at startup, and not together with another user
 // of ClientContext::SetGlobalCallbacks.
 //
 // Example:
 //
 //   int main() {
-//     absl::Status s = gls::client::InstallDeadlineBackup();
+//     absl::Status s = gls::client::RegisterGlobalDeadlineBackup();
 //     ...
 //   }
 //
@@ -28,9 +28,10 @@
 namespace gls {
 namespace client {
 
-// Installs deadline backup for every ClientContext of the process. Returns
-// FailedPrecondition if gls installed it already.
-absl::Status InstallDeadlineBackup();
+// Registers deadline backup for every ClientContext of the process (named
+// like RegisterGlobalContextBackup: both install a process-wide gRPC hook
+// once). Returns FailedPrecondition if gls registered it already.
+absl::Status RegisterGlobalDeadlineBackup();
 
 }  // namespace client
 }  // namespace gls

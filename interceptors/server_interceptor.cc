@@ -1,9 +1,12 @@
 #include "gls/interceptors/server_interceptor.h"
 
+#include <grpc/grpc.h>
+
 #include <algorithm>
 #include <utility>
 
 #include "gls/interceptors/internal/metadata.h"
+#include "gls/session/internal/thread_inherit.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
 #include "gls/session/session_options.h"
@@ -80,7 +83,15 @@ WithContextBackup(BackupOptions options) {
   if (options.enable) {
     SessionOptions code;
     code.async = options.async;
-    SessionManager::InitDefault(code);
+    // Creates the process's default manager once; its options (async from
+    // here or the environment) are fixed from then on.
+    const SessionManager& manager = SessionManager::InitDefault(code);
+    if (manager.options().async &&
+        !session_internal::ThreadInheritanceEnabled()) {
+      absl::Status status = session_internal::EnableThreadInheritance(
+          reinterpret_cast<const void*>(&grpc_init));
+      if (!status.ok()) LogError(status.message());
+    }
   }
   std::vector<std::string> strip;
   for (const std::string& key : options.strip_persistent) {

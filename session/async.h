@@ -61,8 +61,6 @@ class SessionCarrier {
     return f_(std::forward<Args>(args)...);
   }
 
-  const Session& session() const { return session_; }
-
  private:
   Session session_;
   F f_;

@@ -45,6 +45,11 @@ MetaKind ParseMetainfoHeader(absl::string_view header, std::string* key) {
   return kind;
 }
 
+bool IsTransportHeader(absl::string_view name) {
+  return name.empty() || name[0] == ':' || absl::StartsWith(name, "grpc-") ||
+         name == "te" || name == "content-type" || name == "user-agent";
+}
+
 std::string CanonicalKey(absl::string_view key) {
   std::string out(key);
   for (char& c : out) c = c == '-' ? '_' : absl::ascii_toupper(c);

@@ -58,6 +58,12 @@ MetaKind ParseMetainfoHeader(absl::string_view header, std::string* key);
 // Returns the header name for `key` of `kind` (kind must not be kNone).
 std::string MetainfoHeaderName(MetaKind kind, absl::string_view key);
 
+// True for headers the transport manages itself, which are never part of a
+// context and never forwarded: HTTP/2 pseudo headers (":path"), gRPC's own
+// ("grpc-" prefixed), and "te", "content-type", "user-agent". `name` is
+// lowercase, as gRPC gives it.
+bool IsTransportHeader(absl::string_view name);
+
 // Returns the canonical form of a metainfo key: ASCII letters uppercased and
 // '-' turned into '_' ("tenant-id" -> "TENANT_ID").
 std::string CanonicalKey(absl::string_view key);

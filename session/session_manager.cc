@@ -5,24 +5,12 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "gls/session/internal/mutex_lock.h"
-#include "gls/session/internal/thread_inherit.h"
 #include "gls/session/log.h"
 #include "gls/session/no_inherit.h"
 
 namespace gls {
 
 namespace session_internal {
-
-const Session& EmptySession() {
-  static const Session* const kEmpty = new Session();
-  return *kEmpty;
-}
-
-const Session& CurSessionSlow() {
-  const Session* inherited = tls_inherited;
-  if (inherited != nullptr && inherited->IsValid()) return *inherited;
-  return EmptySession();
-}
 
 uint64_t NewExecutionId() {
   static std::atomic<uint64_t> next{1};
@@ -57,30 +45,34 @@ struct alignas(64) SessionManager::Shard {
 
 namespace {
 
-// Options given in code are not checked by the environment parser: a bad one
-// is logged and replaced by its default instead of crashing the process.
-SessionOptions Sanitized(SessionOptions options) {
+// Options from code are checked by the same rule as the environment's
+// (ValidateSessionOptions): a bad field is logged and replaced by its
+// default instead of crashing the process.
+SessionOptions Sanitized(const SessionOptions& options) {
+  absl::Status status = ValidateSessionOptions(options);
+  if (status.ok()) return options;
   const SessionOptions defaults;
-  if (options.shard_number < 1) {
-    LogError(absl::StrCat("SessionOptions.shard_number ", options.shard_number,
-                          " is not positive; using ", defaults.shard_number));
-    options.shard_number = defaults.shard_number;
+  SessionOptions fixed = options;
+  SessionOptions probe = defaults;
+  probe.shard_number = options.shard_number;
+  if (!ValidateSessionOptions(probe).ok()) {
+    fixed.shard_number = defaults.shard_number;
   }
-  if (options.gc_interval <= absl::ZeroDuration()) {
-    LogError(absl::StrCat("SessionOptions.gc_interval ",
-                          absl::FormatDuration(options.gc_interval),
-                          " is not positive; using ",
-                          absl::FormatDuration(defaults.gc_interval)));
-    options.gc_interval = defaults.gc_interval;
+  probe = defaults;
+  probe.gc_interval = options.gc_interval;
+  if (!ValidateSessionOptions(probe).ok()) {
+    fixed.gc_interval = defaults.gc_interval;
   }
-  return options;
+  LogError(absl::StrCat(status.message(), "; using shard_number ",
+                        fixed.shard_number, ", gc_interval ",
+                        absl::FormatDuration(fixed.gc_interval)));
+  return fixed;
 }
 
 }  // namespace
 
 SessionManager::SessionManager(const SessionOptions& options)
     : options_(Sanitized(options)), shards_(new Shard[options_.shard_number]) {
-  if (options_.async) session_internal::EnableThreadInheritance();
   NoInheritScope no_inherit;
   gc_thread_ = std::thread([this] { GcLoop(); });
 }

@@ -1,95 +1,49 @@
 // gls/session/session_manager.h
 //
-// Binding a `gls::Session` to the code that runs a request.
+// The explicit, localsession-style form of binding, and the registry behind
+// it (the scoped form, `CurSession()` and `SessionScope`, is binding.h):
 //
-//   gls::CurSession()        the session bound to the calling thread, or the
-//                            empty session. Lock-free: one thread-local load.
-//   gls::SessionScope        RAII: binds a session for a scope and restores the
-//                            previous binding when it ends (the hot path, also
-//                            lock-free). Binding the empty session hides any
-//                            outer or inherited binding.
-//   gls::BindSession(s) /    localsession's explicit form: binds `s` to the
-//   gls::UnbindSession()     calling thread until unbound, the thread exits, or
-//                            GC finds `s` ended.
-//   gls::SessionManager      the sharded registry behind BindSession, with its
-//                            options and its GC thread.
+//   gls::BindSession(s) /    binds `s` to the calling thread until unbound,
+//   gls::UnbindSession()     the thread exits, or GC finds `s` ended.
+//   gls::SessionManager      the sharded registry of threads bound this way,
+//                            with its options and its GC thread. The process
+//                            has one default manager (`Default()`), created
+//                            by the first server that enables backup.
 //
-// Each thread has one current binding. Bindings belong to the thread's own
-// execution id (a 64-bit counter, never reused), so a thread that exits and a
-// new thread that the OS gives the same id never share a binding.
+// Bindings belong to the thread's own execution id (a 64-bit counter, never
+// reused), so a thread that exits and a new thread that the OS gives the same
+// id never share a binding.
 //
 // Example:
 //
-//   void Handle(const gls::Context& ctx) {
-//     gls::SessionScope scope(gls::Session(ctx));
-//     Downstream();  // gls::CurSession().context() == ctx in here
-//   }                // previous binding restored
+//   void Worker(const gls::Session& request) {
+//     gls::BindSession(request);
+//     Downstream();  // gls::CurSession() is `request` in here
+//     gls::UnbindSession();
+//   }
 //
-// Thread-safety: all free functions act on the calling thread only and are
-// thread-safe; SessionManager is thread-safe. SessionScope is neither copyable
-// nor movable and must end on the thread that created it.
+// Thread-safety: the free functions act on the calling thread only and are
+// thread-safe; SessionManager is thread-safe.
 
 #ifndef GLS_SESSION_SESSION_MANAGER_H_
 #define GLS_SESSION_SESSION_MANAGER_H_
 
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <thread>
 
-#include "absl/base/optimization.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "gls/session/binding.h"
 #include "gls/session/session.h"
 #include "gls/session/session_options.h"
 
 namespace gls {
 
 namespace session_internal {
-// The calling thread's current binding; points into a SessionScope on this
-// thread's stack or into this thread's BindSession record. Only the GC thread
-// writes it from elsewhere (compare-exchange to nullptr).
-inline thread_local std::atomic<const Session*> tls_current{nullptr};
-// Set on threads started while `async` was on: the session bound where the
-// thread was created. Seen only while it is valid and nothing else is bound.
-inline thread_local const Session* tls_inherited = nullptr;
-const Session& CurSessionSlow();
 struct ThreadRecord;
 }  // namespace session_internal
-
-// Returns the session bound to the calling thread (see above), or the empty
-// session. The reference stays valid until the calling thread's binding
-// changes; copy the Session to keep it longer.
-inline const Session& CurSession() {
-  const Session* s =
-      session_internal::tls_current.load(std::memory_order_relaxed);
-  if (ABSL_PREDICT_TRUE(s != nullptr)) return *s;
-  return session_internal::CurSessionSlow();
-}
-
-// Binds `session` for the lifetime of the scope; restores the previous binding
-// on destruction. Thread-compatible; must be destroyed on its own thread, in
-// LIFO order with other scopes.
-class SessionScope {
- public:
-  explicit SessionScope(Session session)
-      : session_(std::move(session)),
-        prev_(session_internal::tls_current.load(std::memory_order_relaxed)) {
-    session_internal::tls_current.store(&session_, std::memory_order_relaxed);
-  }
-  SessionScope(const SessionScope&) = delete;
-  SessionScope& operator=(const SessionScope&) = delete;
-  ~SessionScope() {
-    session_internal::tls_current.store(prev_, std::memory_order_relaxed);
-  }
-
-  const Session& session() const { return session_; }
-
- private:
-  const Session session_;
-  const Session* const prev_;
-};
 
 // A sharded registry of threads bound with BindSession, with the options it was
 // created with and a GC thread that unbinds ended sessions every

@@ -13,7 +13,6 @@
 namespace gls {
 namespace {
 
-constexpr int kMaxShards = 65536;
 constexpr const char* kFieldNames[] = {"async", "shard_number", "gc_interval"};
 
 // One line naming the field, the bad text and the value used. The text is
@@ -30,7 +29,37 @@ std::string BadField(int index, absl::string_view text, absl::string_view why,
                       why, "); using ", used);
 }
 
+// The rule for each field, shared by ValidateSessionOptions and the
+// environment parser: "" if `value` is valid, else what it must be.
+std::string ShardNumberRule(int value) {
+  if (value >= 1 && value <= kMaxShardNumber) return "";
+  return absl::StrCat("expected an integer in [1, ", kMaxShardNumber, "]");
+}
+std::string GcIntervalRule(absl::Duration value) {
+  if (value > kMinGcInterval && value != absl::InfiniteDuration()) return "";
+  return absl::StrCat("must be finite and above ",
+                      absl::FormatDuration(kMinGcInterval));
+}
+
 }  // namespace
+
+absl::Status ValidateSessionOptions(const SessionOptions& options) {
+  std::vector<std::string> bad;
+  std::string rule = ShardNumberRule(options.shard_number);
+  if (!rule.empty()) {
+    bad.push_back(
+        absl::StrCat("shard_number ", options.shard_number, ": ", rule));
+  }
+  rule = GcIntervalRule(options.gc_interval);
+  if (!rule.empty()) {
+    bad.push_back(absl::StrCat("gc_interval ",
+                               absl::FormatDuration(options.gc_interval), ": ",
+                               rule));
+  }
+  if (bad.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("SessionOptions: ", absl::StrJoin(bad, "; ")));
+}
 
 SessionOptions ApplySessionConfig(absl::string_view text,
                                   const SessionOptions& base,
@@ -62,15 +91,15 @@ SessionOptions ApplySessionConfig(absl::string_view text,
         break;
       }
       case 1: {
-        int value;
-        if (absl::SimpleAtoi(field, &value) && value >= 1 &&
-            value <= kMaxShards) {
+        int value = 0;
+        std::string rule = absl::SimpleAtoi(field, &value)
+                               ? ShardNumberRule(value)
+                               : ShardNumberRule(0);
+        if (rule.empty()) {
           out.shard_number = value;
         } else {
-          errors->push_back(BadField(
-              i, field,
-              absl::StrCat("expected an integer in [1, ", kMaxShards, "]"),
-              absl::StrCat(out.shard_number)));
+          errors->push_back(
+              BadField(i, field, rule, absl::StrCat(out.shard_number)));
         }
         break;
       }
@@ -80,9 +109,8 @@ SessionOptions ApplySessionConfig(absl::string_view text,
           errors->push_back(BadField(
               i, field, "expected a duration such as 1h, 30m, 1h30m, 90s",
               absl::FormatDuration(out.gc_interval)));
-        } else if (value <= absl::Seconds(1) ||
-                   value == absl::InfiniteDuration()) {
-          errors->push_back(BadField(i, field, "must be finite and above 1s",
+        } else if (std::string rule = GcIntervalRule(value); !rule.empty()) {
+          errors->push_back(BadField(i, field, rule,
                                      absl::FormatDuration(out.gc_interval)));
         } else {
           out.gc_interval = value;

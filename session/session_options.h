@@ -39,6 +39,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
@@ -47,6 +48,12 @@ namespace gls {
 
 inline constexpr char kSessionConfigEnv[] = "CLOUDWEGO_SESSION_CONFIG_KEY";
 
+inline constexpr int kMaxShardNumber = 65536;
+inline constexpr absl::Duration kMinGcInterval = absl::Seconds(1);
+
+// The session manager's options. A plain value (thread-compatible). The same
+// rules hold for options from code and from the environment
+// (ValidateSessionOptions).
 struct SessionOptions {
   // Field 0: new threads started while a session is bound see it, for as long
   // as that session is valid (see async.h). Default false.
@@ -56,6 +63,12 @@ struct SessionOptions {
   // Field 2: how often GC removes bindings of ended sessions. Default 10m.
   absl::Duration gc_interval = absl::Minutes(10);
 };
+
+// Returns OK if every field is in range: shard_number in [1, 65536],
+// gc_interval finite and above 1s. Otherwise InvalidArgument naming each bad
+// field and its rule. The one rule for options from code and from
+// CLOUDWEGO_SESSION_CONFIG_KEY.
+absl::Status ValidateSessionOptions(const SessionOptions& options);
 
 // Applies `text` (the variable's format) over `base`. Returns InvalidArgument
 // naming every bad field if any field is bad.

@@ -36,10 +36,8 @@ Session NewSession(absl::string_view tenant) {
 class AsyncInheritTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    // What an enabled server with async=true does.
-    SessionOptions options;
-    options.async = true;
-    ASSERT_TRUE(SessionManager::InitDefault(options).options().async);
+    // What an enabled server with async=true does (no gRPC to check here).
+    ASSERT_TRUE(session_internal::EnableThreadInheritance(nullptr).ok());
     ASSERT_TRUE(session_internal::ThreadInheritanceEnabled());
   }
 };
@@ -202,6 +200,18 @@ TEST_F(AsyncInheritTest, WarnsWhenAnInheritingThreadOutlivesItsRequest) {
   EXPECT_TRUE(absl::StrContains(lines[0], "\"/svc/Leaky\"")) << lines[0];
   EXPECT_TRUE(absl::StrContains(lines[0], "1 thread(s)")) << lines[0];
   EXPECT_TRUE(absl::StrContains(lines[0], "NoInheritScope")) << lines[0];
+}
+
+// Tests that inheritance is refused when the given gRPC function does not lie
+// in a shared gRPC library (gRPC linked statically), with a clear reason.
+TEST(ThreadInheritTest, RefusesStaticallyLinkedGrpc) {
+  auto in_this_executable = reinterpret_cast<const void*>(&CurTenant);
+  EXPECT_FALSE(session_internal::InGrpcLibrary(in_this_executable));
+  absl::Status status =
+      session_internal::EnableThreadInheritance(in_this_executable);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(status.message(), "linked statically"))
+      << status.message();
 }
 
 }  // namespace

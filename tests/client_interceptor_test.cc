@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
+#include "gls/interceptors/internal/test_hooks.h"
 #include "gls/session/log.h"
 #include "gls/session/session_manager.h"
 #include "gls/tests/test_util.h"
@@ -345,7 +346,7 @@ TEST_F(ClientInterceptorTest, GlobalRegistration) {
   }
   HelloReply reply = testing::CallGreeter(*stub, "x", {});  // no session
   EXPECT_EQ(HopHeaders(reply), Headers{});
-  client::TestOnlyResetGlobalContextBackup();
+  interceptors_internal::TestOnlyResetGlobalContextBackup();
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// End-to-end test of gls::client::InstallDeadlineBackup: a fresh
+// End-to-end test of gls::client::RegisterGlobalDeadlineBackup: a fresh
 // ClientContext in a handler inherits the request's deadline.
 #include "gls/interceptors/deadline_backup.h"
 
@@ -67,8 +67,8 @@ TEST(DeadlineBackupTest, FreshClientContextInheritsRequestDeadline) {
   auto stub = Greeter::NewStub(front_server.Channel());
 
   EXPECT_EQ(CallWithDeadline(*stub, absl::Seconds(30), true), "inf");
-  ASSERT_TRUE(client::InstallDeadlineBackup().ok());
-  EXPECT_EQ(client::InstallDeadlineBackup().code(),
+  ASSERT_TRUE(client::RegisterGlobalDeadlineBackup().ok());
+  EXPECT_EQ(client::RegisterGlobalDeadlineBackup().code(),
             absl::StatusCode::kFailedPrecondition);
   std::string left = CallWithDeadline(*stub, absl::Seconds(30), true);
   int seconds = 0;

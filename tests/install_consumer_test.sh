@@ -1,14 +1,35 @@
 #!/usr/bin/env bash
-# Installs gls from build dir $1 into a temporary prefix, then configures,
-# builds and runs the consumer project $2 against it with find_package(gls).
+# Installs gls from build dir $1 into a temporary prefix, then builds and runs
+# the consumer program $2/main.cc against it twice:
+#   1. the CMake project $2: find_package(gls), gls::interceptors;
+#   2. a plain compiler command with pkg-config (gls_interceptors.pc), after
+#      moving the installed tree elsewhere (the .pc files are relocatable).
+# $CXX is the compiler ($CMAKE_CXX_COMPILER under ctest; default c++).
 set -euo pipefail
 build=$1
 consumer=$2
+cxx=${CXX:-c++}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cmake --install "$build" --prefix "$work/prefix" >/dev/null
+run() { "$@" >"$work/log" 2>&1 || { cat "$work/log"; echo "FAILED: $*"; exit 1; }; }
+
+run cmake --install "$build" --prefix "$work/prefix"
 test -f "$work/prefix/include/gls/interceptors/client_interceptor.h"
-cmake -S "$consumer" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
-  -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$work/build" -j 2 >/dev/null
+
+echo "== find_package(gls)"
+run cmake -S "$consumer" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_BUILD_TYPE=Release
+run cmake --build "$work/build" -j 2
 "$work/build/consumer"
+
+echo "== pkg-config gls_interceptors"
+mv "$work/prefix" "$work/moved"
+pc=$(find "$work/moved" -name gls_interceptors.pc)
+test -n "$pc" || { echo "gls_interceptors.pc not installed"; exit 1; }
+export PKG_CONFIG_PATH
+PKG_CONFIG_PATH=$(dirname "$pc")
+pkg-config --print-errors --exists gls_interceptors
+# shellcheck disable=SC2046  # word splitting of the flags is intended
+run "$cxx" -std=c++17 -O1 -o "$work/consumer_pc" "$consumer/main.cc" \
+  $(pkg-config --cflags --libs gls_interceptors)
+"$work/consumer_pc"

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "gls/interceptors/internal/metadata.h"
+#include "gls/session/metainfo.h"
 #include "gls/interceptors/server_interceptor.h"
 
 namespace gls {
@@ -13,7 +13,7 @@ std::map<std::string, std::string> ReceivedHeaders(
   std::map<std::string, std::string> out;
   for (const auto& [name, value] : context.client_metadata()) {
     std::string key(name.data(), name.size());
-    if (interceptors_internal::IsGrpcReservedHeader(key)) continue;
+    if (IsTransportHeader(key)) continue;
     out.emplace(std::move(key), std::string(value.data(), value.size()));
   }
   return out;

@@ -16,6 +16,7 @@
 #include "gls/interceptors/client_interceptor.h"
 #include "gls/interceptors/server_interceptor.h"
 #include "gls/session/log.h"
+#include "gls/session/metainfo.h"
 #include "gls/session/session_manager.h"
 #include "gls/tests/test_util.h"
 #include "gtest/gtest.h"
@@ -37,10 +38,7 @@ class RawLeaf final : public Greeter::Service {
     Received got;
     for (const auto& [name, value] : context->client_metadata()) {
       std::string n(name.data(), name.size());
-      if (n == "user-agent" || absl::StartsWith(n, "grpc-") ||
-          absl::StartsWith(n, ":") || n == "te" || n == "content-type") {
-        continue;
-      }
+      if (IsTransportHeader(n)) continue;
       got.emplace(std::move(n), std::string(value.data(), value.size()));
     }
     absl::MutexLock lock(&mu_);

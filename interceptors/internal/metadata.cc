@@ -5,7 +5,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/match.h"
 #include "gls/session/metainfo.h"
 
 namespace gls {
@@ -35,11 +34,6 @@ bool HasMetainfo(const IncomingMetadata& metadata) {
   return false;
 }
 
-bool IsGrpcReservedHeader(absl::string_view name) {
-  return name.empty() || name[0] == ':' || absl::StartsWith(name, "grpc-") ||
-         name == "te" || name == "content-type" || name == "user-agent";
-}
-
 Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
                         absl::string_view method, std::string peer,
                         const std::vector<std::string>& strip) {
@@ -47,7 +41,7 @@ Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
   std::string key;
   for (const auto& entry : metadata) {
     absl::string_view name = View(entry.first);
-    if (IsGrpcReservedHeader(name)) continue;
+    if (IsTransportHeader(name)) continue;
     if (!strip.empty() &&
         ParseMetainfoHeader(name, &key) == MetaKind::kPersistent &&
         std::binary_search(strip.begin(), strip.end(), key)) {
@@ -63,7 +57,7 @@ Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
 
 bool IsLegalHeader(absl::string_view name, absl::string_view value) {
   if (grpc_header_key_is_legal(StaticSlice(name)) == 0) return false;
-  if (IsGrpcReservedHeader(name)) return false;
+  if (IsTransportHeader(name)) return false;
   if (grpc_is_binary_header(StaticSlice(name)) != 0) return true;
   return grpc_header_nonbin_value_is_legal(StaticSlice(value)) != 0;
 }

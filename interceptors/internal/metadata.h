@@ -20,6 +20,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gls/session/context.h"
+#include "gls/session/metainfo.h"
 
 namespace gls {
 namespace interceptors_internal {
@@ -45,9 +46,10 @@ Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
                         absl::string_view method, std::string peer,
                         const std::vector<std::string>& strip = {});
 
-// True for headers gRPC manages itself ("grpc-" prefixed, pseudo headers,
-// transport headers such as "te", "content-type", "user-agent").
-bool IsGrpcReservedHeader(absl::string_view name);
+// gls::IsTransportHeader (metainfo.h), by its former name.
+inline bool IsGrpcReservedHeader(absl::string_view name) {
+  return IsTransportHeader(name);
+}
 
 // True if gRPC would accept `name: value` as custom metadata.
 bool IsLegalHeader(absl::string_view name, absl::string_view value);

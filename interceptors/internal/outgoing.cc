@@ -12,8 +12,19 @@ namespace gls {
 namespace interceptors_internal {
 namespace {
 
-// How many dropped entries one log line names.
+// How many dropped entries one log line names per kind, and how many
+// characters of each name it shows: the line stays under about 1 KiB.
 constexpr size_t kMaxNamedInLog = 5;
+constexpr size_t kMaxNameCharsInLog = 64;
+
+// `name` quoted for the log line, escaped and cut at kMaxNameCharsInLog.
+std::string QuoteName(absl::string_view name) {
+  bool cut = false;
+  std::string escaped = EscapeForLog(name, &cut, kMaxNameCharsInLog);
+  return absl::StrCat(
+      "\"", escaped, "\"",
+      cut ? absl::StrCat(" (", name.size(), "-byte name)") : "");
+}
 
 bool Contains(const std::vector<std::string>& sorted, absl::string_view s) {
   return std::binary_search(sorted.begin(), sorted.end(), s);
@@ -145,7 +156,7 @@ OutgoingPolicy MakeOutgoingPolicy(size_t max_added_bytes,
     } else if (IsMetainfoName(lower)) {
       reject("forward_headers", name,
              "metainfo travels by its own rules, not by the allowlist");
-    } else if (IsGrpcReservedHeader(lower) || !IsLegalHeader(lower, "x")) {
+    } else if (IsTransportHeader(lower) || !IsLegalHeader(lower, "x")) {
       reject("forward_headers", name, "not a header gRPC lets a call set");
     } else {
       policy.forward_headers.push_back(std::move(lower));
@@ -236,14 +247,14 @@ void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
 std::string DescribeReport(absl::string_view method,
                            const OutgoingPolicy& policy,
                            const OutgoingReport& report) {
-  std::string line = absl::StrCat("context backup on ", QuoteForLog(method));
+  std::string line = absl::StrCat("context backup on ", QuoteName(method));
   auto name_entries =
       [&](const std::vector<std::pair<std::string, size_t>>& entries) {
         size_t shown = std::min(entries.size(), kMaxNamedInLog);
         for (size_t i = 0; i < shown; ++i) {
           absl::StrAppend(&line, i == 0 ? " " : ", ",
-                          QuoteForLog(entries[i].first), " (",
-                          entries[i].second, " bytes)");
+                          QuoteName(entries[i].first), " (", entries[i].second,
+                          " bytes)");
         }
         if (entries.size() > shown) {
           absl::StrAppend(&line, " and ", entries.size() - shown, " more");

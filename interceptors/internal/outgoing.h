@@ -20,7 +20,10 @@
 //     caller's own headers never are. An entry is the caller's own if the
 //     caller's headers held the same value under the same name (any case) or,
 //     for metainfo, the same kind and key (any spelling).
-//   - Headers gRPC would reject are dropped.
+//   - Headers gRPC would reject are dropped, except when the call is left as
+//     the caller made it (ctx is cur and the caller's headers are canonical):
+//     gls never edits the caller's own call beyond the strip list, and gRPC
+//     reports the caller's own bad header as it would without gls.
 //   Everything dropped is recorded in the report, for one log line per call.
 //
 // Example:
@@ -92,7 +95,8 @@ size_t StripPersistent(const OutgoingPolicy& policy,
                        OutgoingMetadata& metadata);
 
 // One log line describing what was dropped on a call of `method` (names and
-// sizes only, never values, which may be credentials).
+// sizes only, never values, which may be credentials). At most five names
+// per kind, each cut at 64 characters: under about 1 KiB.
 std::string DescribeReport(absl::string_view method,
                            const OutgoingPolicy& policy,
                            const OutgoingReport& report);

@@ -64,24 +64,6 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   absl::Mutex* const mu_;
 };
 
-class ABSL_SCOPED_LOCKABLE ReaderMutexLock {
- public:
-  explicit ReaderMutexLock(absl::Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu)
-      : mu_(mu) {
-    mu_->ReaderLock();
-    TsanAcquire(mu_);
-  }
-  ReaderMutexLock(const ReaderMutexLock&) = delete;
-  ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
-  ~ReaderMutexLock() ABSL_UNLOCK_FUNCTION() {
-    TsanRelease(mu_);
-    mu_->ReaderUnlock();
-  }
-
- private:
-  absl::Mutex* const mu_;
-};
-
 // cv->Wait(mu), reporting the release and re-acquire it does. (Waits use
 // absl::CondVar rather than Mutex::Await: absl::Mutex evaluates Await
 // conditions on other threads, inside its uninstrumented code.)

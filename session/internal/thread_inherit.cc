@@ -11,18 +11,16 @@
 #include <memory>
 #include <new>
 
+#include "absl/strings/str_cat.h"
+#include "gls/session/binding.h"
+#include "gls/session/internal/inherit_block.h"
 #include "gls/session/internal/session_access.h"
-#include "gls/session/no_inherit.h"
-#include "gls/session/session_manager.h"
 
 namespace gls {
 namespace session_internal {
 namespace {
 
 std::atomic<bool> g_inherit{false};
-
-// Depth of NoInheritScopes on this thread.
-thread_local int tls_no_inherit = 0;
 
 using PthreadCreateFn = int (*)(pthread_t*, const pthread_attr_t*,
                                 void* (*)(void*), void*);
@@ -41,15 +39,13 @@ PthreadCreateFn RealPthreadCreate() {
   return real;
 }
 
-// True if `caller` lies in one of gRPC's libraries: gRPC's own threads
-// (pollers, executors, timers, sync-server workers) never inherit a request.
-bool IsGrpcInternal(void* caller) {
+// The file name (without directories) of the object holding `address`, or
+// nullptr.
+const char* ObjectBaseName(const void* address) {
   Dl_info info;
-  if (dladdr(caller, &info) == 0 || info.dli_fname == nullptr) return false;
+  if (dladdr(address, &info) == 0 || info.dli_fname == nullptr) return nullptr;
   const char* base = std::strrchr(info.dli_fname, '/');
-  base = base == nullptr ? info.dli_fname : base + 1;
-  return std::strncmp(base, "libgrpc", 7) == 0 ||
-         std::strncmp(base, "libgpr", 6) == 0;
+  return base == nullptr ? info.dli_fname : base + 1;
 }
 
 struct Start {
@@ -85,14 +81,30 @@ void* RunInheriting(void* p) {
 
 }  // namespace
 
-void EnableThreadInheritance() { g_inherit.store(true); }
+bool InGrpcLibrary(const void* address) {
+  const char* base = ObjectBaseName(address);
+  return base != nullptr && (std::strncmp(base, "libgrpc", 7) == 0 ||
+                             std::strncmp(base, "libgpr", 6) == 0);
+}
+
+absl::Status EnableThreadInheritance(const void* grpc_symbol) {
+  if (grpc_symbol != nullptr && !InGrpcLibrary(grpc_symbol)) {
+    const char* where = ObjectBaseName(grpc_symbol);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "async=true is off: gRPC is linked statically (into ",
+        where == nullptr ? "an unknown object" : where,
+        "), so gls cannot tell gRPC's own threads from the program's and a "
+        "gRPC thread could inherit a request's session. Link gRPC as shared "
+        "libraries, or carry sessions explicitly (gls::Go, gls::Wrap, "
+        "gls::ThreadPool)."));
+  }
+  g_inherit.store(true);
+  return absl::OkStatus();
+}
+
 bool ThreadInheritanceEnabled() { return g_inherit.load(); }
 
 }  // namespace session_internal
-
-NoInheritScope::NoInheritScope() { ++session_internal::tls_no_inherit; }
-NoInheritScope::~NoInheritScope() { --session_internal::tls_no_inherit; }
-
 }  // namespace gls
 
 extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
@@ -100,11 +112,11 @@ extern "C" int pthread_create(pthread_t* thread, const pthread_attr_t* attr,
   using namespace gls::session_internal;  // NOLINT(build/namespaces)
   PthreadCreateFn real = RealPthreadCreate();
   if (real == nullptr) return EAGAIN;
-  if (!g_inherit.load(std::memory_order_relaxed) || tls_no_inherit > 0) {
+  if (!g_inherit.load(std::memory_order_relaxed) || InheritanceBlocked()) {
     return real(thread, attr, routine, arg);
   }
   const gls::Session& current = gls::CurSession();
-  if (!current.IsValid() || IsGrpcInternal(__builtin_return_address(0))) {
+  if (!current.IsValid() || InGrpcLibrary(__builtin_return_address(0))) {
     return real(thread, attr, routine, arg);
   }
   auto* start = new (std::nothrow) Start{routine, arg, current};

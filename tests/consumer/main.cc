@@ -1,4 +1,7 @@
-// Links against the installed gls and registers both factories.
+// A program using gls: registers both interceptor factories and binds a
+// session. Built against the installed gls with find_package and with
+// pkg-config (install_consumer_test.sh), and with gls as a subdirectory of a
+// parent project (subdirectory_consumer/).
 #include <grpcpp/grpcpp.h>
 
 #include <iostream>

@@ -1,0 +1,55 @@
+// benchmarks/chain_mode.h
+//
+// The modes of rpc_benchmark's chain client -> front -> leaf: what the front
+// does to carry the request's metainfo to the leaf, and each mode's name on
+// the command line and in the output.
+//
+//   plain      no interceptors; the front calls the leaf with a fresh
+//              grpc::ClientContext and forwards nothing.
+//   manual     no interceptors; the front copies the request's rpc-persist-*
+//              headers into its fresh ClientContext by hand (what users write
+//              without gls).
+//   gls        gls::server::WithContextBackup(true, false) on the front's
+//              server, gls::client::WithContextBackup(RestoreMissingPersistent)
+//              on the front's channel to the leaf; the front uses a fresh
+//              ClientContext.
+//   noop       a pass-through server interceptor on the front and a client
+//              interceptor factory that creates nothing on its channel: what
+//              gRPC's interceptor machinery costs without gls, as gls runs for
+//              a request without metainfo.
+//   noop-pair  pass-through server and client interceptors on the front (on
+//              every call): gRPC's interceptor machinery for the pair gls uses
+//              when a session is bound.
+//
+// Example:
+//
+//   for (gls_bench::Mode mode : gls_bench::kAllModes) {
+//     std::printf("%s\n", gls_bench::ModeName(mode));
+//   }
+//   std::optional<gls_bench::Mode> mode = gls_bench::ModeFromName("gls");
+
+#ifndef GLS_BENCHMARKS_CHAIN_MODE_H_
+#define GLS_BENCHMARKS_CHAIN_MODE_H_
+
+#include <optional>
+
+#include "absl/strings/string_view.h"
+
+namespace gls_bench {
+
+enum class Mode { kPlain, kManual, kGls, kNoop, kNoopPair };
+
+// Every mode, in the order of the allocation phase's output.
+inline constexpr Mode kAllModes[] = {Mode::kPlain, Mode::kManual, Mode::kGls,
+                                     Mode::kNoop, Mode::kNoopPair};
+inline constexpr int kNumAllModes = 5;
+
+// The mode's name: "plain", "manual", "gls", "noop" or "noop-pair".
+const char* ModeName(Mode mode);
+
+// The mode named `name` (as ModeName spells it), or nullopt.
+std::optional<Mode> ModeFromName(absl::string_view name);
+
+}  // namespace gls_bench
+
+#endif  // GLS_BENCHMARKS_CHAIN_MODE_H_

@@ -1,0 +1,86 @@
+// benchmarks/chain_services.cc
+//
+// The services and interceptor factories of chain_services.h.
+
+#include "gls/benchmarks/chain_services.h"
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/match.h"
+
+namespace gls_bench {
+namespace {
+
+using ::gls::examples::Greeter;
+using ::gls::examples::HelloReply;
+using ::gls::examples::HelloRequest;
+
+absl::string_view View(grpc::string_ref s) {
+  return absl::string_view(s.data(), s.size());
+}
+
+// gRPC's interceptor machinery, nothing else.
+class PassThroughInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    methods->Proceed();
+  }
+};
+
+}  // namespace
+
+grpc::Status LeafService::SayHello(grpc::ServerContext* context,
+                                   const HelloRequest* request,
+                                   HelloReply* reply) {
+  if (request->name() == kCheckName) {
+    gls::examples::Hop* hop = reply->add_hops();
+    hop->set_service("leaf");
+    for (const auto& [name, value] : context->client_metadata()) {
+      if (absl::StartsWith(View(name), "rpc-")) {
+        (*hop->mutable_metadata())[std::string(View(name))] =
+            std::string(View(value));
+      }
+    }
+  }
+  reply->set_message(request->name());
+  return grpc::Status::OK;
+}
+
+FrontService::FrontService(Mode mode, std::shared_ptr<grpc::Channel> leaf)
+    : mode_(mode), leaf_(Greeter::NewStub(std::move(leaf))) {}
+
+grpc::Status FrontService::SayHello(grpc::ServerContext* context,
+                                    const HelloRequest* request,
+                                    HelloReply* reply) {
+  grpc::ClientContext downstream;
+  if (mode_ == Mode::kManual) {
+    for (const auto& [name, value] : context->client_metadata()) {
+      if (absl::StartsWith(View(name), "rpc-persist-")) {
+        downstream.AddMetadata(std::string(View(name)),
+                               std::string(View(value)));
+      }
+    }
+  }
+  return leaf_->SayHello(&downstream, *request, reply);
+}
+
+grpc::experimental::Interceptor*
+PassThroughServerFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo*) {
+  return new PassThroughInterceptor();
+}
+
+grpc::experimental::Interceptor* NullClientFactory::CreateClientInterceptor(
+    grpc::experimental::ClientRpcInfo*) {
+  return nullptr;
+}
+
+grpc::experimental::Interceptor*
+PassThroughClientFactory::CreateClientInterceptor(
+    grpc::experimental::ClientRpcInfo*) {
+  return new PassThroughInterceptor();
+}
+
+}  // namespace gls_bench

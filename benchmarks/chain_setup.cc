@@ -1,0 +1,115 @@
+// benchmarks/chain_setup.cc
+//
+// The servers, channels and calls of chain_setup.h.
+
+#include "gls/benchmarks/chain_setup.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "gls/interceptors/client_interceptor.h"
+#include "gls/interceptors/server_interceptor.h"
+
+namespace gls_bench {
+namespace {
+
+using ::gls::examples::Greeter;
+using ::gls::examples::HelloReply;
+using ::gls::examples::HelloRequest;
+
+std::string Address(int port) { return absl::StrCat("127.0.0.1:", port); }
+
+}  // namespace
+
+std::unique_ptr<grpc::Server> StartServer(grpc::Service* service, Mode mode,
+                                          int* port) {
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
+                           port);
+  builder.RegisterService(service);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      creators;
+  if (mode == Mode::kGls) {
+    creators.push_back(gls::server::WithContextBackup(/*enable=*/true,
+                                                      /*async=*/false));
+  } else if (mode == Mode::kNoop || mode == Mode::kNoopPair) {
+    creators.push_back(std::make_unique<PassThroughServerFactory>());
+  }
+  if (!creators.empty()) {
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  }
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || *port == 0) {
+    std::fprintf(stderr, "rpc_benchmark: cannot start a server\n");
+    std::exit(1);
+  }
+  return server;
+}
+
+std::unique_ptr<Chain> MakeChain(Mode mode, int leaf_port) {
+  auto chain = std::make_unique<Chain>();
+  chain->mode = mode;
+  std::shared_ptr<grpc::Channel> to_leaf;
+  if (mode == Mode::kGls || mode == Mode::kNoop || mode == Mode::kNoopPair) {
+    std::vector<
+        std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+        creators;
+    if (mode == Mode::kGls) {
+      creators.push_back(gls::client::WithContextBackup(
+          gls::client::RestoreMissingPersistent));
+    } else if (mode == Mode::kNoopPair) {
+      creators.push_back(std::make_unique<PassThroughClientFactory>());
+    } else {
+      creators.push_back(std::make_unique<NullClientFactory>());
+    }
+    to_leaf = grpc::experimental::CreateCustomChannelWithInterceptors(
+        Address(leaf_port), grpc::InsecureChannelCredentials(),
+        grpc::ChannelArguments(), std::move(creators));
+  } else {
+    to_leaf = grpc::CreateChannel(Address(leaf_port),
+                                  grpc::InsecureChannelCredentials());
+  }
+  chain->front = std::make_unique<FrontService>(mode, std::move(to_leaf));
+  int port = 0;
+  chain->server = StartServer(chain->front.get(), mode, &port);
+  chain->stub = Greeter::NewStub(
+      grpc::CreateChannel(Address(port), grpc::InsecureChannelCredentials()));
+  return chain;
+}
+
+Chains MakeChains(int leaf_port) {
+  Chains chains;
+  for (Mode mode : kAllModes) chains[mode] = MakeChain(mode, leaf_port);
+  return chains;
+}
+
+const std::vector<std::pair<std::string, std::string>>& RequestMetainfo() {
+  static const auto* const kMetainfo =
+      new std::vector<std::pair<std::string, std::string>>{
+          {"rpc-persist-tenant-id", "acme-corp-eu-west-1"},
+          {"rpc-persist-trace-id", "4bf92f3577b34da6a3ce929d0e0e4736"},
+          {"rpc-persist-user-id", "user-0000012345"},
+          {"rpc-transit-caller", "edge-gateway-7f9c"},
+      };
+  return *kMetainfo;
+}
+
+grpc::Status Call(Greeter::Stub& stub, bool metainfo, absl::string_view name,
+                  HelloReply* reply) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  if (metainfo) {
+    for (const auto& [key, value] : RequestMetainfo()) {
+      context.AddMetadata(key, value);
+    }
+  }
+  HelloRequest request;
+  request.set_name(std::string(name));
+  return stub.SayHello(&context, request, reply);
+}
+
+}  // namespace gls_bench

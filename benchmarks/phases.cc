@@ -1,0 +1,230 @@
+// benchmarks/phases.cc
+//
+// The phases of phases.h.
+
+#include "gls/benchmarks/phases.h"
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "gls/benchmarks/alloc_counter.h"
+
+namespace gls_bench {
+namespace {
+
+using ::gls::examples::Greeter;
+using ::gls::examples::HelloReply;
+using Clock = std::chrono::steady_clock;
+
+// Context switches (voluntary and not) of the whole process so far.
+int64_t ProcessContextSwitches() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_nvcsw + usage.ru_nivcsw;
+}
+
+double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Runs `concurrency` client threads doing blocking calls for `duration`.
+Slice RunSlice(Greeter::Stub& stub, bool metainfo, int concurrency,
+               Clock::duration duration) {
+  struct PerThread {
+    int64_t rpcs = 0;
+    int64_t failures = 0;
+    std::vector<double> latencies_us;
+  };
+  std::vector<PerThread> per_thread(concurrency);
+  std::vector<std::thread> threads;
+  const double cpu_start = ProcessCpuSeconds();
+  const int64_t switches_start = ProcessContextSwitches();
+  const Clock::time_point start = Clock::now();
+  const Clock::time_point end = start + duration;
+  for (int t = 0; t < concurrency; ++t) {
+    threads.emplace_back([&stub, &out = per_thread[t], metainfo, end] {
+      out.latencies_us.reserve(1 << 13);
+      HelloReply reply;
+      for (Clock::time_point now = Clock::now(); now < end;) {
+        grpc::Status status = Call(stub, metainfo, "bench", &reply);
+        const Clock::time_point done = Clock::now();
+        if (status.ok()) {
+          ++out.rpcs;
+          out.latencies_us.push_back(
+              std::chrono::duration<double, std::micro>(done - now).count());
+        } else {
+          ++out.failures;
+        }
+        now = done;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  Slice slice;
+  slice.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  slice.cpu_seconds = ProcessCpuSeconds() - cpu_start;
+  slice.context_switches = ProcessContextSwitches() - switches_start;
+  for (PerThread& t : per_thread) {
+    slice.rpcs += t.rpcs;
+    slice.failures += t.failures;
+    slice.latencies_us.insert(slice.latencies_us.end(), t.latencies_us.begin(),
+                              t.latencies_us.end());
+  }
+  return slice;
+}
+
+// A round at concurrency 1: one client thread calls every mode in turn, one
+// RPC each, in a new random order every cycle, for `duration`. A mode's slice
+// holds its RPCs only: `seconds` sums their latencies, `cpu_seconds` the
+// process CPU time each of them took (at concurrency 1 nothing else runs).
+std::vector<Slice> RunInterleavedRound(const Chains& chains,
+                                       const RpcOptions& options,
+                                       Clock::duration duration,
+                                       std::mt19937& rng) {
+  const int n = static_cast<int>(options.modes.size());
+  std::vector<Slice> slices(n);
+  std::vector<int> order(n);
+  for (int m = 0; m < n; ++m) order[m] = m;
+  const int64_t switches_start = ProcessContextSwitches();
+  HelloReply reply;
+  const Clock::time_point end = Clock::now() + duration;
+  while (Clock::now() < end) {
+    std::shuffle(order.begin(), order.end(), rng);
+    for (int m : order) {
+      Greeter::Stub& stub = *chains.at(options.modes[m])->stub;
+      Slice& slice = slices[m];
+      const double cpu_start = ProcessCpuSeconds();
+      const Clock::time_point start = Clock::now();
+      grpc::Status status = Call(stub, options.metainfo, "bench", &reply);
+      const Clock::time_point done = Clock::now();
+      slice.cpu_seconds += ProcessCpuSeconds() - cpu_start;
+      if (!status.ok()) {
+        ++slice.failures;
+        continue;
+      }
+      const double us =
+          std::chrono::duration<double, std::micro>(done - start).count();
+      ++slice.rpcs;
+      slice.seconds += us / 1e6;
+      slice.latencies_us.push_back(us);
+    }
+  }
+  // Context switches are counted for the round, shared out by RPCs.
+  int64_t rpcs = 0;
+  for (const Slice& slice : slices) rpcs += slice.rpcs;
+  const int64_t switches = ProcessContextSwitches() - switches_start;
+  for (Slice& slice : slices) {
+    slice.context_switches = rpcs > 0 ? switches * slice.rpcs / rpcs : 0;
+  }
+  return slices;
+}
+
+}  // namespace
+
+bool Check(const Chain& chain) {
+  HelloReply reply;
+  grpc::Status status =
+      Call(*chain.stub, /*metainfo=*/true, kCheckName, &reply);
+  if (!status.ok() || reply.hops_size() != 1) {
+    std::fprintf(stderr, "check %s: RPC failed: %s\n", ModeName(chain.mode),
+                 status.error_message().c_str());
+    return false;
+  }
+  std::map<std::string, std::string> got(reply.hops(0).metadata().begin(),
+                                         reply.hops(0).metadata().end());
+  std::map<std::string, std::string> want;
+  if (chain.mode == Mode::kManual || chain.mode == Mode::kGls) {
+    for (const auto& [key, value] : RequestMetainfo()) {
+      if (absl::StartsWith(key, "rpc-persist-")) want[key] = value;
+    }
+  }
+  if (got != want) {
+    std::fprintf(stderr, "check %s: the leaf got {%s}, want {%s}\n",
+                 ModeName(chain.mode),
+                 absl::StrJoin(got, ", ", absl::PairFormatter("=")).c_str(),
+                 absl::StrJoin(want, ", ", absl::PairFormatter("=")).c_str());
+    return false;
+  }
+  return true;
+}
+
+std::vector<LoadResult> RunLoad(const Chains& chains,
+                                const RpcOptions& options) {
+  std::vector<LoadResult> results;
+  const int n = static_cast<int>(options.modes.size());  // modes[0] is plain
+  const auto slice_time = std::chrono::milliseconds(options.slice_ms);
+  std::mt19937 rng(20240601);
+  for (int concurrency : options.concurrency) {
+    for (Mode mode : options.modes) {
+      RunSlice(*chains.at(mode)->stub, options.metainfo, concurrency,
+               std::chrono::milliseconds(options.warmup_ms));
+    }
+    // slices[m][round]
+    std::vector<std::vector<Slice>> slices(n);
+    for (int round = 0; round < options.rounds; ++round) {
+      if (concurrency == 1) {
+        std::vector<Slice> round_slices =
+            RunInterleavedRound(chains, options, slice_time * n, rng);
+        for (int m = 0; m < n; ++m) slices[m].push_back(round_slices[m]);
+        continue;
+      }
+      for (int i = 0; i < n; ++i) {
+        const int m = (i + round) % n;
+        slices[m].push_back(RunSlice(*chains.at(options.modes[m])->stub,
+                                     options.metainfo, concurrency,
+                                     slice_time));
+      }
+    }
+    std::vector<LoadResult> by_mode =
+        SummarizeLoad(concurrency, options.modes, slices);
+    results.insert(results.end(), by_mode.begin(), by_mode.end());
+  }
+  return results;
+}
+
+std::vector<AllocResult> RunAllocs(const Chains& chains,
+                                   const RpcOptions& options) {
+  std::vector<AllocResult> results;
+  for (bool metainfo : {false, true}) {
+    AllocResult by_mode[kNumAllModes];
+    for (int round = 0; round < options.alloc_rounds; ++round) {
+      for (int i = 0; i < kNumAllModes; ++i) {
+        const int m = (i + round) % kNumAllModes;
+        Greeter::Stub& stub = *chains.at(kAllModes[m])->stub;
+        HelloReply reply;
+        for (int k = 0; k < 20; ++k) Call(stub, metainfo, "bench", &reply);
+        int64_t failures = 0;
+        StartCounting();
+        for (int k = 0; k < options.alloc_rpcs; ++k) {
+          if (!Call(stub, metainfo, "bench", &reply).ok()) ++failures;
+        }
+        const uint64_t allocations = StopCounting();
+        by_mode[m].failures += failures;
+        by_mode[m].per_rpc_rounds.push_back(static_cast<double>(allocations) /
+                                            options.alloc_rpcs);
+      }
+    }
+    for (int m = 0; m < kNumAllModes; ++m) {
+      by_mode[m].metainfo = metainfo;
+      by_mode[m].mode = kAllModes[m];
+      by_mode[m].per_rpc = Median(by_mode[m].per_rpc_rounds);
+      results.push_back(by_mode[m]);
+    }
+  }
+  return results;
+}
+
+}  // namespace gls_bench

@@ -1,0 +1,38 @@
+// benchmarks/report.h
+//
+// rpc_benchmark's output: the tables it prints (throughput and latency with
+// ratios to plain; allocations per RPC) and the JSON it writes for --json,
+// which benchmarks/summarize.py reads (keys "context", "load" and
+// "allocations").
+//
+// Example:
+//
+//   gls_bench::PrintTables(load, allocs, options);  // to stdout
+//   std::ofstream(options.json) << gls_bench::ToJson(load, allocs, options);
+
+#ifndef GLS_BENCHMARKS_REPORT_H_
+#define GLS_BENCHMARKS_REPORT_H_
+
+#include <string>
+#include <vector>
+
+#include "gls/benchmarks/rpc_flags.h"
+#include "gls/benchmarks/stats.h"
+
+namespace gls_bench {
+
+// Prints the tables to stdout. `allocs` must hold plain and noop for each
+// metainfo value it holds (as RunAllocs's results do).
+void PrintTables(const std::vector<LoadResult>& load,
+                 const std::vector<AllocResult>& allocs,
+                 const RpcOptions& options);
+
+// The figures as a JSON document: the run's settings, then every LoadResult
+// and AllocResult. Same requirement on `allocs` as PrintTables.
+std::string ToJson(const std::vector<LoadResult>& load,
+                   const std::vector<AllocResult>& allocs,
+                   const RpcOptions& options);
+
+}  // namespace gls_bench
+
+#endif  // GLS_BENCHMARKS_REPORT_H_
