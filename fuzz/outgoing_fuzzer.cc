@@ -345,7 +345,7 @@ void CheckPolicy(const Input& in, const OutgoingPolicy& policy,
             !absl::StartsWithIgnoreCase(name, gls::kPersistentPrefix) &&
             !absl::StartsWithIgnoreCase(name, gls::kTransientPrefix) &&
             !absl::StartsWithIgnoreCase(name, gls::kBackwardPrefix) &&
-            !gls::interceptors_internal::IsGrpcReservedHeader(name) &&
+            !gls::IsTransportHeader(name) &&
             gls::interceptors_internal::IsLegalHeader(name, "x"),
         "policy: a forward_headers entry is a lowercase, legal, non-metainfo "
         "name gRPC lets a call set");

@@ -9,6 +9,7 @@
 #include "gls/session/internal/thread_inherit.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
+#include "gls/session/session_manager.h"
 #include "gls/session/session_options.h"
 
 namespace gls {

@@ -51,7 +51,7 @@
 #include "absl/strings/string_view.h"
 #include "gls/session/context.h"
 #include "gls/session/session.h"
-#include "gls/session/session_manager.h"
+#include "gls/session/binding.h"
 
 namespace gls {
 namespace server {
@@ -77,7 +77,7 @@ struct BackupOptions {
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 WithContextBackup(BackupOptions options);
 
-// Kitex's form: WithContextBackup({.enable = enable, .async = async}).
+// The two-flag form: the options with only `enable` and `async` set.
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
 WithContextBackup(bool enable, bool async);
 

@@ -39,7 +39,7 @@
 
 #include "gls/session/no_inherit.h"
 #include "gls/session/session.h"
-#include "gls/session/session_manager.h"
+#include "gls/session/binding.h"
 
 namespace gls {
 

@@ -70,8 +70,8 @@ class Context {
   using Headers = std::vector<std::pair<std::string, std::string>>;
 
   // Which side of a call the headers come from. Incoming (a request a server
-  // received) turns transient values into upstream ones (Kitex's
-  // TransferForward) and keeps other headers as incoming headers, readable
+  // received) turns transient values into upstream ones and keeps other
+  // headers as incoming headers, readable
   // and never sent. Outgoing (what a client call carries on its own) keeps
   // transient values transient and other headers as outgoing headers.
   enum class Direction { kIncoming, kOutgoing };
@@ -86,7 +86,7 @@ class Context {
   absl::optional<absl::string_view> GetPersistent(absl::string_view key) const;
   absl::optional<absl::string_view> GetTransient(absl::string_view key) const;
   absl::optional<absl::string_view> GetUpstream(absl::string_view key) const;
-  // Kitex's GetValue: the transient value, else the one from upstream.
+  // The transient value, else the upstream one.
   absl::optional<absl::string_view> GetValue(absl::string_view key) const;
   // The first value of a non-metainfo header (any case): an outgoing header
   // if there is one, else an incoming one.
@@ -104,7 +104,7 @@ class Context {
   const std::string& peer() const;
 
   // Derivations: each returns a new Context. An empty key or value is ignored
-  // (the result equals *this), as in Kitex. Keys are canonicalized.
+  // (the result equals *this). Keys are canonicalized.
   Context WithPersistent(absl::string_view key, absl::string_view value) const;
   Context WithTransient(absl::string_view key, absl::string_view value) const;
   Context WithoutPersistent(absl::string_view key) const;
@@ -171,9 +171,9 @@ class Context::Builder {
   std::shared_ptr<Rep> rep_;  // created on first use
 };
 
-// The built-in fallback of Kitex's context backup: returns `ctx` plus every
-// persistent value of `prev` whose key `ctx` lacks. `ctx` wins on conflicts;
-// transient and upstream values of `prev` never come back.
+// The built-in fallback of context backup (`backup = true`): returns `ctx`
+// plus every persistent value of `prev` whose key `ctx` lacks. `ctx` wins on
+// conflicts; transient and upstream values of `prev` never come back.
 Context RestorePersistent(const Context& ctx, const Context& prev);
 
 // Calls `fn(key, value)`, in key order, for every persistent value of `prev`

@@ -1,7 +1,8 @@
 // gls/session/metainfo.h
 //
-// The metainfo wire mapping of CloudWeGo Kitex over gRPC (HTTP/2 headers), so a
-// C++ service can sit in a Kitex gRPC call chain:
+// Metainfo: the request values that travel with calls as headers, and how
+// their keys map to header names (the mapping other gRPC stacks of the same
+// convention use, so services interoperate; see README):
 //
 //   kind         header prefix     key -> header          header -> key
 //   persistent   "rpc-persist-"    lowercase, '_' -> '-'  uppercase, '-' -> '_'

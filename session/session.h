@@ -1,11 +1,15 @@
 // gls/session/session.h
 //
 // `gls::Session` is what is bound to the code running a request: the request's
-// backup `Context` plus request-local values under typed keys (the "GLS" of
-// Kitex's context backup). Any code below the handler reads and adds values
-// through `gls::CurSession()` (session_manager.h) without passing anything.
+// backup `Context` plus request-local values under typed keys: state that any
+// code below the handler reads and adds through `gls::CurSession()`
+// (binding.h) without passing anything, as if it were thread-local to the
+// request rather than to the thread.
 //
-// A Session is a handle: copies share the same context and the same values. It
+// A Session is a handle: copies share the same context and the same values.
+// `Set` and `End` are `const` because they act on that shared state, not on
+// the handle: a `const Session&` (what `CurSession()` returns) can still add
+// values and end the session for every copy. It
 // is valid (`IsValid()`) from creation until `End()`; the server interceptor
 // ends a request's session when the call is over. An ended session stays
 // readable: work that carried it (a pool task, a `gls::Go` thread) still sees

@@ -1,6 +1,6 @@
 // gls/session/session_manager.h
 //
-// The explicit, localsession-style form of binding, and the registry behind
+// The explicit form of binding (bind until unbound), and the registry behind
 // it (the scoped form, `CurSession()` and `SessionScope`, is binding.h):
 //
 //   gls::BindSession(s) /    binds `s` to the calling thread until unbound,

@@ -23,8 +23,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gls/interceptors/client_interceptor.h"
-#include "gls/session/log.h"
 #include "gls/session/no_inherit.h"
+#include "gls/tests/session_test_util.h"
 #include "gls/tests/test_util.h"
 #include "gtest/gtest.h"
 
@@ -135,12 +135,7 @@ struct Outcome {
 };
 
 Outcome RunScenario(bool opt_out) {
-  std::vector<std::string> lines;
-  absl::Mutex mu;
-  LogSink old = SetLogSink([&](absl::string_view line) {
-    absl::MutexLock lock(&mu);
-    lines.emplace_back(line);
-  });
+  testing::LogCapture log;
   Outcome outcome;
   {
     testing::LeafGreeter leaf("leaf");
@@ -168,17 +163,12 @@ Outcome RunScenario(bool opt_out) {
     // reply went out: give it a moment.
     absl::Time deadline = absl::Now() + absl::Seconds(5);
     while (absl::Now() < deadline) {
-      {
-        absl::MutexLock lock(&mu);
-        if (!lines.empty() || opt_out) break;
-      }
+      if (!log.lines().empty() || opt_out) break;
       absl::SleepFor(absl::Milliseconds(5));
     }
     if (opt_out) absl::SleepFor(absl::Milliseconds(100));
   }
-  SetLogSink(std::move(old));
-  absl::MutexLock lock(&mu);
-  for (const std::string& line : lines) {
+  for (const std::string& line : log.lines()) {
     if (absl::StrContains(line, "async=true")) outcome.warnings.push_back(line);
   }
   return outcome;

@@ -1,7 +1,9 @@
-// Tests of implicit propagation (`async=true`): plain std::thread and
-// std::async started while a session is bound see it while it is valid, and
-// never after; threads that a lazily started pool creates during a request
-// never keep it. (grpc_threads_test covers gRPC's own threads.)
+// Unit tests of implicit session inheritance (`async=true`,
+// gls/session/internal/thread_inherit.h) and gls::NoInheritScope
+// (gls/session/no_inherit.h): plain std::thread and std::async started while a
+// session is bound see it while it is valid, and never after; threads that a
+// lazily started pool creates during a request never keep it.
+// (grpc_threads_test covers gRPC's own threads.)
 #include <future>
 #include <memory>
 #include <string>
@@ -11,27 +13,20 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gls/session/async.h"
 #include "gls/session/internal/thread_inherit.h"
-#include "gls/session/log.h"
 #include "gls/session/no_inherit.h"
 #include "gls/session/thread_pool.h"
+#include "gls/tests/session_test_util.h"
 #include "gls/tests/tsan_notification.h"
 #include "gtest/gtest.h"
 
 namespace gls {
 namespace {
 
-std::string CurTenant() {
-  const Session& s = CurSession();
-  if (s.empty() || !s.IsValid()) return s.empty() ? "none" : "ended";
-  return std::string(s.context().GetPersistent("TENANT").value_or(""));
-}
-
-Session NewSession(absl::string_view tenant) {
-  return Session(Context().WithPersistent("TENANT", tenant));
-}
+using ::gls::testing::CurValidTenant;
+using ::gls::testing::LogCapture;
+using ::gls::testing::NewSession;
 
 class AsyncInheritTest : public ::testing::Test {
  protected:
@@ -47,11 +42,11 @@ TEST_F(AsyncInheritTest, PlainThreadsSeeSessionWhileValid) {
   Session request = NewSession("acme");
   SessionScope scope(request);
   std::string seen;
-  std::thread([&] { seen = CurTenant(); }).join();
+  std::thread([&] { seen = CurValidTenant(); }).join();
   EXPECT_EQ(seen, "acme");
-  EXPECT_EQ(std::async(std::launch::async, CurTenant).get(), "acme");
+  EXPECT_EQ(std::async(std::launch::async, CurValidTenant).get(), "acme");
   // Grandchildren too.
-  std::thread([&] { std::thread([&] { seen = CurTenant(); }).join(); }).join();
+  std::thread([&] { std::thread([&] { seen = CurValidTenant(); }).join(); }).join();
   EXPECT_EQ(seen, "acme");
 }
 
@@ -65,10 +60,10 @@ TEST_F(AsyncInheritTest, NothingAfterTheRequestEnded) {
   {
     SessionScope scope(request);
     t = std::thread([&] {
-      during = CurTenant();
+      during = CurValidTenant();
       read.Notify();
       ended.WaitForNotification();
-      after = CurTenant();
+      after = CurValidTenant();
     });
   }
   read.WaitForNotification();  // the scope is gone; the request is not over
@@ -78,7 +73,7 @@ TEST_F(AsyncInheritTest, NothingAfterTheRequestEnded) {
   EXPECT_EQ(during, "acme");
   EXPECT_EQ(after, "none");
   std::string unbound;
-  std::thread([&] { unbound = CurTenant(); }).join();
+  std::thread([&] { unbound = CurValidTenant(); }).join();
   EXPECT_EQ(unbound, "none");
 }
 
@@ -88,7 +83,7 @@ TEST_F(AsyncInheritTest, OwnBindingWins) {
   std::string seen;
   std::thread([&] {
     SessionScope own(NewSession("child"));
-    seen = CurTenant();
+    seen = CurValidTenant();
   }).join();
   EXPECT_EQ(seen, "child");
 }
@@ -103,33 +98,13 @@ TEST_F(AsyncInheritTest, LazyPoolThreadsDoNotKeepRequest) {
     pool = std::make_unique<ThreadPool>(2);  // threads created during request
   }
   std::promise<std::string> during;
-  pool->Schedule([&] { during.set_value(CurTenant()); });
+  pool->Schedule([&] { during.set_value(CurValidTenant()); });
   EXPECT_EQ(during.get_future().get(), "none");
   request.End();
   std::promise<std::string> after;
-  pool->Schedule([&] { after.set_value(CurTenant()); });
+  pool->Schedule([&] { after.set_value(CurValidTenant()); });
   EXPECT_EQ(after.get_future().get(), "none");
 }
-
-// Collects log lines for the lifetime of the object.
-class LogCapture {
- public:
-  LogCapture()
-      : old_(SetLogSink([this](absl::string_view line) {
-          absl::MutexLock lock(&mu_);
-          lines_.emplace_back(line);
-        })) {}
-  ~LogCapture() { SetLogSink(std::move(old_)); }
-  std::vector<std::string> lines() {
-    absl::MutexLock lock(&mu_);
-    return lines_;
-  }
-
- private:
-  absl::Mutex mu_;
-  std::vector<std::string> lines_ ABSL_GUARDED_BY(mu_);
-  LogSink old_;
-};
 
 // Tests that threads created under NoInheritScope (and their children)
 // inherit nothing, that scopes nest, and that inheritance resumes after.
@@ -140,14 +115,14 @@ TEST_F(AsyncInheritTest, NoInheritScopeOptsOut) {
     NoInheritScope outer;
     { NoInheritScope inner; }
     std::thread([&] {
-      seen = CurTenant();
-      std::thread([&] { grandchild = CurTenant(); }).join();
+      seen = CurValidTenant();
+      std::thread([&] { grandchild = CurValidTenant(); }).join();
     }).join();
-    EXPECT_EQ(std::async(std::launch::async, CurTenant).get(), "none");
+    EXPECT_EQ(std::async(std::launch::async, CurValidTenant).get(), "none");
   }
   EXPECT_EQ(seen, "none");
   EXPECT_EQ(grandchild, "none");
-  std::thread([&] { seen = CurTenant(); }).join();
+  std::thread([&] { seen = CurValidTenant(); }).join();
   EXPECT_EQ(seen, "acme");
 }
 
@@ -205,7 +180,7 @@ TEST_F(AsyncInheritTest, WarnsWhenAnInheritingThreadOutlivesItsRequest) {
 // Tests that inheritance is refused when the given gRPC function does not lie
 // in a shared gRPC library (gRPC linked statically), with a clear reason.
 TEST(ThreadInheritTest, RefusesStaticallyLinkedGrpc) {
-  auto in_this_executable = reinterpret_cast<const void*>(&CurTenant);
+  auto in_this_executable = reinterpret_cast<const void*>(&CurValidTenant);
   EXPECT_FALSE(session_internal::InGrpcLibrary(in_this_executable));
   absl::Status status =
       session_internal::EnableThreadInheritance(in_this_executable);

@@ -13,6 +13,7 @@
 #include "gls/interceptors/internal/test_hooks.h"
 #include "gls/session/log.h"
 #include "gls/session/session_manager.h"
+#include "gls/tests/session_test_util.h"
 #include "gls/tests/test_util.h"
 #include "gtest/gtest.h"
 #include "proto/test_stream.grpc.pb.h"
@@ -24,6 +25,7 @@ using ::gls::examples::Greeter;
 using ::gls::examples::HelloReply;
 using ::gls::examples::HelloRequest;
 using ::gls::testing::LeafGreeter;
+using ::gls::testing::LogCapture;
 using ::gls::testing::Probe;
 using ::gls::testing::Streamer;
 using ::gls::testing::TestServer;
@@ -189,8 +191,7 @@ TEST_F(ClientInterceptorTest, HandlerSeesCallDeadline) {
 // Tests that headers gRPC would reject are dropped and logged, never sent,
 // and the call still succeeds with the valid ones.
 TEST_F(ClientInterceptorTest, InvalidMetadataIsDroppedAndLogged) {
-  std::vector<std::string> lines;
-  LogSink old = SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
+  LogCapture log;
   auto stub = Greeter::NewStub(server_.BackupChannel([](const Context&,
                                                         const Context& cur) {
     return client::BackupResult{cur.WithPersistent("BAD KEY", "v")
@@ -201,7 +202,7 @@ TEST_F(ClientInterceptorTest, InvalidMetadataIsDroppedAndLogged) {
   SessionScope scope(RequestSession());
   grpc::Status status;
   HelloReply reply = testing::CallGreeter(*stub, "x", {}, &status);
-  SetLogSink(std::move(old));
+  const std::vector<std::string> lines = log.lines();
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(HopHeaders(reply), (Headers{{"rpc-persist-good", "g"},
                                         {"rpc-persist-log-id", "42"},
@@ -216,8 +217,7 @@ TEST_F(ClientInterceptorTest, InvalidMetadataIsDroppedAndLogged) {
 
 // Tests that a handler that throws leaves the call as the caller made it.
 TEST_F(ClientInterceptorTest, ThrowingHandlerLeavesCallUnchanged) {
-  std::vector<std::string> lines;
-  LogSink old = SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
+  LogCapture log;
   auto stub = Greeter::NewStub(server_.BackupChannel(
       [](const Context&, const Context&) -> client::BackupResult {
         throw std::runtime_error("boom");
@@ -226,7 +226,7 @@ TEST_F(ClientInterceptorTest, ThrowingHandlerLeavesCallUnchanged) {
   grpc::Status status;
   HelloReply reply =
       testing::CallGreeter(*stub, "x", {{"rpc-persist-own", "o"}}, &status);
-  SetLogSink(std::move(old));
+  const std::vector<std::string> lines = log.lines();
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(HopHeaders(reply), (Headers{{"rpc-persist-own", "o"}}));
   ASSERT_EQ(lines.size(), 1u);

@@ -1,3 +1,5 @@
+// Unit tests of gls::Context (gls/session/context.h): building from headers,
+// derivations, canonical keys, and RestorePersistent.
 #include "gls/session/context.h"
 
 #include <string>
@@ -5,7 +7,6 @@
 #include <vector>
 
 #include "absl/time/clock.h"
-#include "gls/session/metainfo.h"
 #include "gtest/gtest.h"
 
 namespace gls {
@@ -19,23 +20,6 @@ Pairs Wire(const Context& ctx) {
     out.emplace_back(name, value);
   });
   return out;
-}
-
-// Tests that header names map to keys as Kitex does over gRPC.
-TEST(MetainfoTest, MapsHeadersToKeysLikeKitex) {
-  std::string key;
-  EXPECT_EQ(ParseMetainfoHeader("rpc-persist-tenant-id", &key),
-            MetaKind::kPersistent);
-  EXPECT_EQ(key, "TENANT_ID");
-  EXPECT_EQ(ParseMetainfoHeader("RPC-Transit-a", &key), MetaKind::kTransient);
-  EXPECT_EQ(key, "A");
-  EXPECT_EQ(ParseMetainfoHeader("rpc-backward-x", &key), MetaKind::kBackward);
-  EXPECT_EQ(ParseMetainfoHeader("rpc-persist-", &key), MetaKind::kNone);
-  EXPECT_EQ(ParseMetainfoHeader("authorization", &key), MetaKind::kNone);
-  EXPECT_EQ(MetainfoKind("x-rpc-persist-a"), MetaKind::kNone);
-  EXPECT_EQ(MetainfoHeaderName(MetaKind::kPersistent, "TENANT_ID"),
-            "rpc-persist-tenant-id");
-  EXPECT_EQ(MetainfoHeaderName(MetaKind::kTransient, "a"), "rpc-transit-a");
 }
 
 // Tests that incoming transient values become upstream values and other
@@ -146,12 +130,6 @@ TEST(ContextTest, IncomingHeadersNeverBecomeOutgoing) {
 // Tests that every entry point maps keys to one canonical form, so one key
 // never becomes two values or two headers.
 TEST(ContextTest, KeysAreCanonical) {
-  EXPECT_EQ(CanonicalKey("tenant-id"), "TENANT_ID");
-  EXPECT_EQ(CanonicalKey("Tenant_Id"), "TENANT_ID");
-  EXPECT_TRUE(IsCanonicalKey("TENANT_ID"));
-  EXPECT_FALSE(IsCanonicalKey("tenant"));
-  EXPECT_FALSE(IsCanonicalKey("A-B"));
-
   Context prev = Context::Builder(Context::Direction::kIncoming)
                      .AddHeader("rpc-persist-tenant", "acme")
                      .AddHeader("rpc-persist-TENANT", "second-ignored")

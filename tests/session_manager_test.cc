@@ -1,102 +1,28 @@
+// Unit tests of gls::SessionManager and BindSession/UnbindSession
+// (gls/session/session_manager.h): explicit bindings, thread isolation, the
+// registry and its garbage collection.
 #include "gls/session/session_manager.h"
 
 #include <pthread.h>
 
-#include <atomic>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "gls/session/log.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gls/tests/session_test_util.h"
 #include "gls/tests/tsan_notification.h"
 #include "gtest/gtest.h"
 
 namespace gls {
 namespace {
 
-ABSL_CONST_INIT const SessionKey<std::string> kUser("user");
-ABSL_CONST_INIT const SessionKey<int> kCount("count");
-
-Session NewSession(absl::string_view tenant) {
-  return Session(Context().WithPersistent("TENANT", tenant));
-}
-
-absl::optional<absl::string_view> CurTenant() {
-  return CurSession().context().GetPersistent("TENANT");
-}
-
-// Tests that no session is bound by default.
-TEST(SessionTest, EmptyByDefault) {
-  EXPECT_TRUE(CurSession().empty());
-  EXPECT_FALSE(CurSession().IsValid());
-  EXPECT_FALSE(CurSession().Set(kUser, std::string("x")));
-  EXPECT_EQ(CurSession().Get(kUser), nullptr);
-}
-
-// Tests typed request-local values shared by copies, and End().
-TEST(SessionTest, ValuesAreSharedAndSurviveEnd) {
-  Session s = NewSession("a");
-  Session copy = s;
-  EXPECT_TRUE(s.IsValid());
-  EXPECT_TRUE(copy.Set(kUser, std::string("alice")));
-  EXPECT_TRUE(s.Set(kCount, 3));
-  ASSERT_NE(s.Get(kUser), nullptr);
-  EXPECT_EQ(*s.Get(kUser), "alice");
-  EXPECT_EQ(*copy.Get(kCount), 3);
-  s.End();
-  EXPECT_FALSE(copy.IsValid());
-  EXPECT_EQ(*copy.Get(kUser), "alice");  // ended sessions stay readable
-  EXPECT_TRUE(copy.SameAs(s));
-}
-
-// Tests concurrent readers and writers of request-local values (also run
-// under ThreadSanitizer).
-TEST(SessionTest, ValuesConcurrentReadersAndWriters) {
-  Session s = NewSession("a");
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> readers;
-  for (int r = 0; r < 2; ++r) {
-    readers.emplace_back([&] {
-      while (!stop.load()) {
-        std::shared_ptr<const int> v = s.Get(kCount);
-        if (v != nullptr) EXPECT_GE(*v, 0);
-        std::shared_ptr<const std::string> u = s.Get(kUser);
-        if (u != nullptr) EXPECT_EQ(u->substr(0, 4), "user");
-      }
-    });
-  }
-  std::thread writer([&] {
-    for (int i = 0; i < 200; ++i) {
-      s.Set(kCount, i);
-      s.Set(kUser, "user" + std::to_string(i));
-    }
-  });
-  writer.join();
-  stop.store(true);
-  for (auto& r : readers) r.join();
-  EXPECT_EQ(*s.Get(kCount), 199);
-  EXPECT_EQ(*s.Get(kUser), "user199");
-}
-
-// Tests that scopes nest and restore the previous binding.
-TEST(SessionScopeTest, NestsAndRestores) {
-  {
-    SessionScope outer(NewSession("outer"));
-    EXPECT_EQ(CurTenant(), "outer");
-    {
-      SessionScope inner(NewSession("inner"));
-      EXPECT_EQ(CurTenant(), "inner");
-      {
-        SessionScope hide((Session()));  // the empty session hides the outer
-        EXPECT_TRUE(CurSession().empty());
-      }
-      EXPECT_EQ(CurTenant(), "inner");
-    }
-    EXPECT_EQ(CurTenant(), "outer");
-  }
-  EXPECT_TRUE(CurSession().empty());
-}
+using ::gls::testing::CurTenant;
+using ::gls::testing::LogCapture;
+using ::gls::testing::NewSession;
 
 // Tests BindSession/UnbindSession on the default manager, and that a scope
 // inside restores the explicit binding.
@@ -204,13 +130,12 @@ TEST(SessionManagerTest, GcThreadRunsPeriodically) {
 
 // Tests that bad options from code are logged and replaced, never a crash.
 TEST(SessionManagerTest, BadCodeOptionsAreReplaced) {
-  std::vector<std::string> lines;
-  LogSink old = SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
+  LogCapture log;
   SessionOptions bad;
   bad.shard_number = 0;
   bad.gc_interval = -absl::Seconds(1);
   SessionManager manager(bad);
-  SetLogSink(std::move(old));
+  std::vector<std::string> lines = log.lines();
   EXPECT_EQ(manager.options().shard_number, 100);
   EXPECT_EQ(manager.options().gc_interval, absl::Minutes(10));
   ASSERT_EQ(lines.size(), 1u);

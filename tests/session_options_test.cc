@@ -1,3 +1,6 @@
+// Unit tests of gls/session/session_options.h: the options' rules and
+// CLOUDWEGO_SESSION_CONFIG_KEY parsing, strict, lenient and from the
+// environment.
 #include "gls/session/session_options.h"
 
 #include <cstdlib>
@@ -7,10 +10,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gls/session/log.h"
+#include "gls/tests/session_test_util.h"
 #include "gtest/gtest.h"
 
 namespace gls {
 namespace {
+
+using ::gls::testing::LogCapture;
 
 // Tests the defaults of semantics.md.
 TEST(SessionOptionsTest, Defaults) {
@@ -99,14 +105,12 @@ TEST(SessionOptionsTest, HugeBadValueIsCutAndItsLengthGiven) {
       "zzz...\" (1048576 bytes; expected an integer in [1, 65536]); using 100"))
       << message.substr(0, 1000);
 
-  std::vector<std::string> lines;
-  LogSink old =
-      SetLogSink([&](absl::string_view line) { lines.emplace_back(line); });
+  LogCapture log;
   ASSERT_EQ(setenv(kSessionConfigEnv, absl::StrCat("true,,", huge).c_str(), 1),
             0);
   SessionOptions from_env = SessionOptionsFromEnvironment(SessionOptions());
   unsetenv(kSessionConfigEnv);
-  SetLogSink(std::move(old));
+  const std::vector<std::string> lines = log.lines();
   EXPECT_TRUE(from_env.async);
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_LT(lines[0].size(), 400u) << lines[0].substr(0, 1000);
@@ -151,45 +155,15 @@ TEST(SessionOptionsTest, ManyExtraFieldsMakeOneLine) {
   EXPECT_TRUE(errors.empty());  // empty extra fields are ignored, as before
 }
 
-// Tests the cut: never inside an escape sequence, "..." only when cut.
-TEST(SessionOptionsTest, EscapeForLogCutsBetweenEscapeSequences) {
-  bool truncated = true;
-  EXPECT_EQ(EscapeForLog("ab\n", &truncated), "ab\\n");
-  EXPECT_FALSE(truncated);
-
-  // 196 bytes + one 4-character escape fill the 200 characters exactly.
-  std::string fits = std::string(196, 'a') + "\xff";
-  EXPECT_EQ(EscapeForLog(fits, &truncated), std::string(196, 'a') + "\\377");
-  EXPECT_FALSE(truncated);
-  EXPECT_EQ(QuoteForLog(fits), "\"" + std::string(196, 'a') + "\\377\"");
-
-  // One more byte: the escape no longer fits whole and is left out.
-  std::string over = std::string(197, 'a') + "\xff";
-  EXPECT_EQ(EscapeForLog(over, &truncated), std::string(197, 'a') + "...");
-  EXPECT_TRUE(truncated);
-  EXPECT_EQ(QuoteForLog(over),
-            "\"" + std::string(197, 'a') + "...\" (198 bytes)");
-
-  std::string escapes(1000, '\x7f');  // every byte escapes to 4 characters
-  std::string cut = EscapeForLog(escapes, &truncated);
-  EXPECT_TRUE(truncated);
-  EXPECT_EQ(cut.size(), 200u + 3u);
-  EXPECT_EQ(cut.substr(196), "\\177...");
-  EXPECT_EQ(EscapeForLog("", &truncated), "");
-  EXPECT_FALSE(truncated);
-}
-
 // Tests that the environment overrides code and bad fields are logged once.
 TEST(SessionOptionsTest, EnvironmentOverridesCodeAndLogs) {
-  std::vector<std::string> lines;
-  LogSink old =
-      SetLogSink([&](absl::string_view line) { lines.emplace_back(line); });
+  LogCapture log;
   SessionOptions code;
   code.shard_number = 5;
   ASSERT_EQ(setenv(kSessionConfigEnv, "false,nope,2m", 1), 0);
   SessionOptions o = SessionOptionsFromEnvironment(code);
   unsetenv(kSessionConfigEnv);
-  SetLogSink(std::move(old));
+  const std::vector<std::string> lines = log.lines();
   EXPECT_FALSE(o.async);
   EXPECT_EQ(o.shard_number, 5);
   EXPECT_EQ(o.gc_interval, absl::Minutes(2));

@@ -18,6 +18,7 @@
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
 #include "gls/session/session_manager.h"
+#include "gls/tests/session_test_util.h"
 #include "gls/tests/test_util.h"
 #include "gtest/gtest.h"
 
@@ -27,6 +28,7 @@ namespace {
 using ::gls::examples::Greeter;
 using ::gls::examples::HelloReply;
 using ::gls::examples::HelloRequest;
+using ::gls::testing::LogCapture;
 using Received = std::multimap<std::string, std::string>;
 
 // A leaf that keeps every header of the last request as received, repeated
@@ -193,14 +195,13 @@ TEST_F(TrustTest, BudgetKeepsManyValuesFromFailingTheCall) {
     }
     request = builder.Build();
   }
-  std::vector<std::string> lines;
-  LogSink old = SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
+  LogCapture log;
   auto stub = Greeter::NewStub(
       Channel(server_, WithHandler(client::RestoreMissingPersistent)));
   grpc::Status status;
   Received got =
       Call(*stub, request, {{"x-own", std::string(3000, 'o')}}, &status);
-  SetLogSink(std::move(old));
+  const std::vector<std::string> lines = log.lines();
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(got.count("x-own"), 1u);  // the caller's own header is kept
   size_t added = 0;
@@ -229,12 +230,11 @@ TEST_F(TrustTest, BudgetDropsOneHugeValue) {
   Context request = Context()
                         .WithPersistent("HUGE", std::string(7 * 1024, 'h'))
                         .WithPersistent("TENANT", "acme");
-  std::vector<std::string> lines;
-  LogSink old = SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
+  LogCapture log;
   auto stub = Greeter::NewStub(
       Channel(server_, WithHandler(client::RestoreMissingPersistent)));
   Received got = Call(*stub, request);
-  SetLogSink(std::move(old));
+  const std::vector<std::string> lines = log.lines();
   EXPECT_EQ(got, (Received{{"rpc-persist-tenant", "acme"}}));
   ASSERT_EQ(lines.size(), 1u);
   EXPECT_TRUE(absl::StrContains(lines[0], "\"rpc-persist-huge\" (7216 bytes)"))
@@ -244,13 +244,12 @@ TEST_F(TrustTest, BudgetDropsOneHugeValue) {
 // Tests the allowlist: exact names only, only with backup, the call's own
 // value wins, and it is refused for metainfo and gRPC's own headers.
 TEST_F(TrustTest, ForwardAllowlistIsExact) {
-  std::vector<std::string> lines;
-  LogSink old = SetLogSink([&](absl::string_view l) { lines.emplace_back(l); });
+  LogCapture log;
   client::BackupOptions options = WithHandler(client::RestoreMissingPersistent);
   options.forward_headers = {"X-Request-Id",       "traceparent",  "baggage",
                              "rpc-persist-tenant", "grpc-timeout", ""};
   auto stub = Greeter::NewStub(Channel(server_, options));
-  SetLogSink(std::move(old));
+  const std::vector<std::string> lines = log.lines();
   EXPECT_EQ(lines.size(), 3u);  // the three refused entries
   EXPECT_EQ(Call(*stub, HostileRequest()),
             (Received{{"rpc-persist-tenant", "acme"},

@@ -20,7 +20,6 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "gls/session/context.h"
-#include "gls/session/metainfo.h"
 
 namespace gls {
 namespace interceptors_internal {
@@ -45,11 +44,6 @@ bool HasMetainfo(const IncomingMetadata& metadata);
 Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
                         absl::string_view method, std::string peer,
                         const std::vector<std::string>& strip = {});
-
-// gls::IsTransportHeader (metainfo.h), by its former name.
-inline bool IsGrpcReservedHeader(absl::string_view name) {
-  return IsTransportHeader(name);
-}
 
 // True if gRPC would accept `name: value` as custom metadata.
 bool IsLegalHeader(absl::string_view name, absl::string_view value);
