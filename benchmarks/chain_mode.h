@@ -14,12 +14,14 @@
 //              on the front's channel to the leaf; the front uses a fresh
 //              ClientContext.
 //   noop       a pass-through server interceptor on the front and a client
-//              interceptor factory that creates nothing on its channel: what
-//              gRPC's interceptor machinery costs without gls, as gls runs for
-//              a request without metainfo.
+//              interceptor factory that creates nothing on its channel: gRPC's
+//              interceptor machinery for a server interceptor alone (how gls
+//              ran for a request without metainfo before every request was
+//              bound; kept for reference).
 //   noop-pair  pass-through server and client interceptors on the front (on
-//              every call): gRPC's interceptor machinery for the pair gls uses
-//              when a session is bound.
+//              every call): gRPC's interceptor machinery for the pair gls runs
+//              on every request (each is bound to a session, with or without
+//              metainfo), the reference for gls's own allocations.
 //
 // Example:
 //

@@ -1,9 +1,13 @@
 // benchmarks/report.h
 //
 // rpc_benchmark's output: the tables it prints (throughput and latency with
-// ratios to plain; allocations per RPC) and the JSON it writes for --json,
-// which benchmarks/summarize.py reads (keys "context", "load" and
-// "allocations").
+// ratios to plain and, if manual ran, to manual; allocations per RPC) and the
+// JSON it writes for --json, which benchmarks/summarize.py reads (keys
+// "context", "load" and "allocations"). A "load" entry compares its mode with
+// plain (throughput_vs_plain, p50_added_us, cpu_vs_plain and their per-round
+// lists rounds_*) and with manual (throughput_vs_manual,
+// p50_added_vs_manual_us, cpu_vs_manual, rounds_*_vs_manual*; null when
+// manual did not run).
 //
 // Example:
 //

@@ -10,7 +10,8 @@
 //
 // Runs three phases (phases.h): a check that each mode forwards what it
 // should, throughput and latency with the modes interleaved, and heap
-// allocations per RPC. Prints the tables with ratios to plain; --json=PATH
+// allocations per RPC. Prints the tables with ratios to plain and to manual
+// (each a median over rounds of the comparison within a round); --json=PATH
 // also writes the figures as JSON (report.h). Exits 1 if any RPC failed; on a
 // bad command line (rpc_flags.h), 2 for a value out of range or a positional
 // argument, 1 for what Abseil's parser rejects itself (an unknown flag, a

@@ -237,8 +237,9 @@ void BM_BindUnbind_GlsScope(benchmark::State& state) {
 }
 BENCHMARK(BM_BindUnbind_GlsScope)->Threads(1)->Threads(2);
 
-// localsession's explicit form (registry, shard lock): BindSession +
-// UnbindSession.
+// localsession's explicit form: BindSession + UnbindSession (the thread's own
+// record in the registry, under its per-thread lock; the shard's mutex is
+// taken at a thread's first bind only, once per run).
 void BM_BindUnbind_GlsBindSession(benchmark::State& state) {
   gls::Session session = RequestSession();
   for (auto _ : state) {
@@ -251,7 +252,10 @@ void BM_BindUnbind_GlsBindSession(benchmark::State& state) {
 BENCHMARK(BM_BindUnbind_GlsBindSession)->Threads(1)->Threads(2);
 
 // ---------------------------------------------------------------------------
-// Request-local value: get (and set, for reference).
+// Request-local value: get and set. Each Set allocates its value (the
+// make_shared in Session::Set) and, as a reader may still hold the value it
+// replaces, the session keeps every value set until it dies: a loop of Sets
+// measures fresh allocations, not recycled ones.
 
 void BM_ValueGet_Naive(benchmark::State& state) {
   NaiveScope scope;

@@ -3,9 +3,9 @@
 // rpc_benchmark's statistics: percentiles and medians; a mode's slice of a
 // round (Slice); and the figures of each mode, made from a concurrency's
 // rounds (LoadResult: absolute figures pooling every round, comparisons with
-// plain as medians over rounds of the comparison with plain's slice of the
-// same round, which cancels the machine's drift) or from the allocation
-// rounds (AllocResult).
+// plain and with manual as medians over rounds of the comparison with the
+// reference's slice of the same round, which cancels the machine's drift) or
+// from the allocation rounds (AllocResult).
 //
 // Example:
 //
@@ -15,11 +15,16 @@
 //   // plain.
 //   std::vector<gls_bench::LoadResult> results =
 //       gls_bench::SummarizeLoad(/*concurrency=*/8, modes, slices);
+//   double x_plain = results[2].vs_plain.throughput;  // modes[2] x plain
+//   if (results[2].vs_manual.has_value()) {  // manual is one of `modes`
+//     double x_manual = results[2].vs_manual->throughput;
+//   }
 
 #ifndef GLS_BENCHMARKS_STATS_H_
 #define GLS_BENCHMARKS_STATS_H_
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "gls/benchmarks/chain_mode.h"
@@ -52,10 +57,29 @@ struct Slice {
   }
 };
 
+// One mode compared with a reference mode (plain or manual): medians over
+// rounds of the per-round comparison with the reference's slice of the same
+// round (adjacent in time), which cancels the machine's drift. The per-round
+// figures are kept in round order; a round where the reference ran no RPC
+// gives no ratio.
+struct Comparison {
+  double throughput = 1;    // median of per-round throughput ratios
+  double p50_added_us = 0;  // median of per-round p50 differences
+  double cpu = 1;           // median of per-round CPU-per-RPC ratios
+  std::vector<double> round_throughput;
+  std::vector<double> round_p50_added_us;
+  std::vector<double> round_cpu;
+};
+
+// The comparison of `slices` (one mode's slice of each round) with
+// `reference` (the reference mode's slices of the same rounds).
+Comparison Compare(const std::vector<Slice>& slices,
+                   const std::vector<Slice>& reference);
+
 // One mode at one concurrency. Absolute figures pool every slice; the
-// comparisons to plain are medians over rounds of the per-round comparison
-// with plain's slice of the same round (adjacent in time), which cancels the
-// machine's drift.
+// comparisons to plain and manual are medians over rounds of the per-round
+// comparison with the reference's slice of the same round (see Comparison);
+// p99_vs_plain alone compares pooled figures.
 struct LoadResult {
   int concurrency = 0;
   Mode mode = Mode::kPlain;
@@ -67,17 +91,16 @@ struct LoadResult {
   double p99_us = 0;
   double cpu_us_per_rpc = 0;
   double switches_per_rpc = 0;
-  double throughput_vs_plain = 1;  // median of per-round ratios
-  double p50_added_us = 0;         // median of per-round differences
-  double p99_vs_plain = 1;         // pooled p99 / plain's pooled p99
-  double cpu_vs_plain = 1;         // median of per-round ratios
-  std::vector<double> round_throughput_vs_plain;
-  std::vector<double> round_p50_added_us;
+  double p99_vs_plain = 1;  // pooled p99 / plain's pooled p99
+  Comparison vs_plain;
+  // Set if manual ran in the same rounds.
+  std::optional<Comparison> vs_manual;
 };
 
 // The LoadResult of each of `modes` (modes[0] is plain) at `concurrency`, from
 // slices[m][round], the slice of modes[m] in each round (every mode has the
-// same number of rounds). In the order of `modes`.
+// same number of rounds). Compares every mode with plain, and with manual if
+// `modes` holds it. In the order of `modes`.
 std::vector<LoadResult> SummarizeLoad(
     int concurrency, const std::vector<Mode>& modes,
     const std::vector<std::vector<Slice>>& slices);

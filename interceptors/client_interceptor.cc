@@ -11,6 +11,7 @@
 #include "gls/interceptors/internal/metadata.h"
 #include "gls/interceptors/internal/outgoing.h"
 #include "gls/interceptors/internal/test_hooks.h"
+#include "gls/session/internal/session_access.h"
 #include "gls/session/internal/mutex_lock.h"
 #include "gls/session/log.h"
 #include "gls/session/session_manager.h"
@@ -39,6 +40,9 @@ Context CurrentContext(const OutgoingMetadata& metadata,
 // The handler and the policy of one factory.
 struct Config {
   BackupHandler handler;
+  // The handler is RestoreMissingPersistent: the fallback can run straight
+  // from the request's headers.
+  bool restore_missing = false;
   OutgoingPolicy policy;
 };
 
@@ -69,6 +73,20 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
       interceptors_internal::StripPersistent(config_->policy, metadata);
       return;
     }
+    OutgoingReport report;
+    // RestoreMissingPersistent on a request captured lazily: restore straight
+    // from the request's headers, building neither prev nor cur.
+    bool done = false;
+    if (config_->restore_missing &&
+        session_internal::SessionAccess::WithSource(
+            session_, [&](const session_internal::ContextSource& source) {
+              done = interceptors_internal::RestoreFromSource(
+                  source, config_->policy, metadata, &report);
+            }) &&
+        done) {
+      LogReport(report);
+      return;
+    }
     const Context& prev = session_.context();
     Context cur = CurrentContext(metadata, info_);
     BackupResult result{cur, false};
@@ -85,9 +103,12 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
                             "call goes out as the caller made it"));
       result = {cur, false};
     }
-    OutgoingReport report;
     interceptors_internal::RewriteCall(prev, cur, result.ctx, result.backup,
                                        config_->policy, metadata, &report);
+    LogReport(report);
+  }
+
+  void LogReport(const OutgoingReport& report) const {
     if (report.ShouldLog()) {
       LogError(interceptors_internal::DescribeReport(method(), config_->policy,
                                                      report));
@@ -107,6 +128,10 @@ class BackupFactory final
   BackupFactory(BackupOptions options, bool always) : always_(always) {
     std::vector<std::string> errors;
     config_.handler = std::move(options.handler);
+    using HandlerFn = BackupResult (*)(const Context&, const Context&);
+    const HandlerFn* fn = config_.handler.target<HandlerFn>();
+    config_.restore_missing =
+        fn != nullptr && *fn == &RestoreMissingPersistent;
     config_.policy = interceptors_internal::MakeOutgoingPolicy(
         options.max_added_bytes, options.forward_headers,
         options.strip_persistent, &errors);

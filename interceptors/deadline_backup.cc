@@ -6,7 +6,8 @@
 #include <chrono>
 
 #include "absl/time/time.h"
-#include "gls/session/session_manager.h"
+#include "gls/session/binding.h"
+#include "gls/session/internal/session_access.h"
 
 namespace gls {
 namespace client {
@@ -17,7 +18,8 @@ class DeadlineCallbacks final : public grpc::ClientContext::GlobalCallbacks {
   void DefaultConstructor(grpc::ClientContext* context) override {
     const Session& session = CurSession();
     if (session.empty()) return;
-    absl::Time deadline = session.context().deadline();
+    // Read without building the request's context.
+    absl::Time deadline = session_internal::SessionAccess::Deadline(session);
     if (deadline == absl::InfiniteFuture()) return;
     context->set_deadline(absl::ToChronoTime(deadline));
   }

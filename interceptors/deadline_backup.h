@@ -8,8 +8,8 @@
 // gRPC fixes a call's deadline before any interceptor runs, so this works
 // through grpc::ClientContext::SetGlobalCallbacks, which gRPC allows once per
 // process (a second call aborts inside gRPC). It is therefore opt-in: call
-// RegisterGlobalDeadlineBackup() once at startup, and not together with another user
-// of ClientContext::SetGlobalCallbacks.
+// RegisterGlobalDeadlineBackup() once at startup, and not together with
+// another user of ClientContext::SetGlobalCallbacks.
 //
 // Example:
 //

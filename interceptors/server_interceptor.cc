@@ -3,9 +3,12 @@
 #include <grpc/grpc.h>
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "gls/interceptors/internal/metadata.h"
+#include "gls/session/internal/context_source.h"
+#include "gls/session/internal/session_access.h"
 #include "gls/session/internal/thread_inherit.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
@@ -18,45 +21,91 @@ namespace {
 
 using grpc::experimental::InterceptionHookPoints;
 using interceptors_internal::FromGrpcDeadline;
-using interceptors_internal::HasMetainfo;
 using interceptors_internal::IncomingContext;
 
 // Binds the request's session around the Proceed() that runs the handler on
-// sync and callback services. After that Proceed() returns, gRPC may already
-// have deleted this interceptor and `methods`: only locals are touched then.
-// gRPC destroys the interceptor when the call is over (after the status went
-// out, on whichever thread finished it): that ends the session, so threads
-// that inherited it (async=true) stop seeing it exactly then.
-class BackupInterceptor final : public grpc::experimental::Interceptor {
+// sync and callback services. Every request is bound, with or without
+// metainfo. The session is captured lazily: it keeps a pointer to the
+// request's metadata as gRPC holds it (this object is its ContextSource) and
+// builds the Context only when something reads it. Before gRPC may free that
+// metadata (when the status is sent, or at the latest when gRPC destroys this
+// interceptor at the end of the call) the session is sealed: built if any
+// copy of it is held elsewhere, detached from the metadata either way.
+//
+// After the handler's Proceed() returns, gRPC may already have deleted this
+// interceptor and `methods`: only locals are touched then. The binding
+// points at `session_` without copying it, so the destructor unbinds it if
+// it runs inside that Proceed() (sync services). Destruction ends the
+// session, so threads that inherited it (async=true) stop seeing it exactly
+// when the call is over.
+class BackupInterceptor final : public grpc::experimental::Interceptor,
+                                private session_internal::ContextSource {
  public:
   // `strip`: canonical persistent keys dropped on receipt, sorted.
   BackupInterceptor(grpc::experimental::ServerRpcInfo* info,
                     const std::vector<std::string>* strip)
       : info_(info), strip_(strip) {}
-  ~BackupInterceptor() override { session_.End(); }
+  ~BackupInterceptor() override {
+    if (session_internal::tls_current.load(std::memory_order_relaxed) ==
+        &session_) {
+      session_internal::tls_current.store(prev_binding_,
+                                          std::memory_order_relaxed);
+    }
+    SessionAccess::Seal(session_);
+    session_.End();
+  }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      SessionAccess::Seal(session_);
+      methods->Proceed();
+      return;
+    }
     if (!methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       methods->Proceed();
       return;
     }
-    session_ = MakeSession(*methods->GetRecvInitialMetadata());
-    SessionScope scope(session_);
+    metadata_ = methods->GetRecvInitialMetadata();
+    session_ = SessionAccess::NewLazy(
+        this, FromGrpcDeadline(info_->server_context()->deadline()));
+    session_internal::BorrowedScope scope(&session_);
+    prev_binding_ = scope.prev();
     methods->Proceed();  // the handler runs in here; `this` may be gone after
   }
 
  private:
-  Session MakeSession(const interceptors_internal::IncomingMetadata& md) {
-    if (!HasMetainfo(md)) return Session();
+  using SessionAccess = session_internal::SessionAccess;
+
+  // ContextSource: called under the session's lock, before it is sealed.
+  Context Build() const override {
     grpc::ServerContextBase* ctx = info_->server_context();
-    return Session(IncomingContext(md, FromGrpcDeadline(ctx->deadline()),
-                                   info_->method(), ctx->peer(), *strip_));
+    return IncomingContext(*metadata_, FromGrpcDeadline(ctx->deadline()),
+                           info_->method() == nullptr ? "" : info_->method(),
+                           ctx->peer(), *strip_);
+  }
+  void ForEachHeader(
+      absl::FunctionRef<void(absl::string_view, absl::string_view)> fn)
+      const override {
+    std::string key;
+    for (const auto& [name_ref, value_ref] : *metadata_) {
+      absl::string_view name = interceptors_internal::View(name_ref);
+      if (IsTransportHeader(name)) continue;
+      if (!strip_->empty() &&
+          ParseMetainfoHeader(name, &key) == MetaKind::kPersistent &&
+          std::binary_search(strip_->begin(), strip_->end(), key)) {
+        continue;
+      }
+      fn(name, interceptors_internal::View(value_ref));
+    }
   }
 
   grpc::experimental::ServerRpcInfo* const info_;
   const std::vector<std::string>* const strip_;
+  const interceptors_internal::IncomingMetadata* metadata_ = nullptr;
+  const Session* prev_binding_ = nullptr;
   Session session_;
 };
 

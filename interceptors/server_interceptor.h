@@ -7,14 +7,15 @@
 //   gls::server::WithContextBackup(enable, async)
 //       A factory for ServerBuilder::experimental().SetInterceptorCreators.
 //       On sync and callback services (unary and streaming) the handler body
-//       runs inside a gls::SessionScope; the previous binding is restored when
-//       it returns. The session is ended (IsValid() false) when the call is
-//       over: for a callback service that finishes its reactor from other
-//       threads, that is after Finish(), not when the handler returns.
-//       A request without metainfo
-//       (no "rpc-persist-" / "rpc-transit-" header) binds the empty session,
-//       which hides anything bound before. With enable=false the factory
-//       creates no interceptor at all.
+//       runs with the request's session bound; the previous binding is
+//       restored when it returns. The session is ended (IsValid() false)
+//       when the call is over: for a callback service that finishes its
+//       reactor from other threads, that is after Finish(), not when the
+//       handler returns.
+//       Every request is bound, with or without metainfo ("rpc-persist-" /
+//       "rpc-transit-" headers); its context is built from the request's
+//       metadata the first time something reads it. With enable=false the
+//       factory creates no interceptor at all.
 //   gls::server::RequestScope
 //       For completion-queue (async) services, whose handlers gRPC does not
 //       nest inside interceptors: binds the request's context explicitly.

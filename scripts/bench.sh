@@ -3,17 +3,26 @@
 #
 # Builds the benchmarks (CMake, Release, in build/bench unless
 # GLS_BENCH_BUILD_DIR says otherwise) if needed, runs the session-layer
-# benchmark (Google Benchmark) and the RPC chain benchmark, prints the summary
-# table with the bars of BENCHMARKS.md (ratio to the baseline of the same run,
-# PASS/FAIL; benchmarks/summarize.py), and writes the figures as JSON:
+# benchmark (Google Benchmark) and the RPC chain benchmark twice, requests with
+# metainfo and requests without (--metainfo=false), each run with plain,
+# manual, gls and noop-pair interleaved in the same invocation; prints the
+# summary table with the bars of BENCHMARKS.md (ratio to the baseline of the
+# same run, PASS/FAIL; benchmarks/summarize.py), and writes the figures as
+# JSON:
 #
-#   OUT/session.json   Google Benchmark's --benchmark_out
-#   OUT/rpc.json       rpc_benchmark's own JSON
-#   OUT/summary.json   the bars: figure, baseline, ratio, bar, PASS/FAIL
+#   OUT/session.json           Google Benchmark's --benchmark_out
+#   OUT/rpc.json               rpc_benchmark's JSON, requests with metainfo
+#   OUT/rpc_no_metainfo.json   the same, requests without metainfo
+#   OUT/summary.json           the bars: figure, baseline, ratio, bar,
+#                              PASS/FAIL; the chain's figures of both runs
+#
+# and the programs' output as OUT/session.txt, OUT/rpc.txt and
+# OUT/rpc_no_metainfo.txt.
 #
 # Usage: scripts/bench.sh [OUT]      (default OUT: build/bench/results/<time>)
 #
-# About a minute on 2 cores once built (the first build takes about another).
+# About 90 s on 2 cores once built (the first build takes about a minute
+# more).
 # Exits 0 whatever the bars say (2 if a program fails); see the PASS/FAIL column.
 set -euo pipefail
 
@@ -44,12 +53,16 @@ echo "== session benchmark"
   >"${out}/session.txt" 2>&1 || { cat "${out}/session.txt"; exit 2; }
 grep -E "^Run on|^Load Average" "${out}/session.txt" || true
 
-echo "== RPC benchmark"
-"${build}/benchmarks/rpc_benchmark" \
-  --modes=plain,manual,gls,noop-pair \
-  --concurrency=1,8 --rounds=24 --slice_ms=150 --warmup_ms=300 \
-  --alloc_rounds=3 --alloc_rpcs=500 --json="${out}/rpc.json" \
-  | tee "${out}/rpc.txt" || exit 2
+for metainfo in true false; do
+  name=rpc
+  if [[ ${metainfo} == false ]]; then name=rpc_no_metainfo; fi
+  echo "== RPC benchmark, --metainfo=${metainfo}"
+  "${build}/benchmarks/rpc_benchmark" \
+    --modes=plain,manual,gls,noop-pair --metainfo="${metainfo}" \
+    --concurrency=1,8 --rounds=24 --slice_ms=150 --warmup_ms=300 \
+    --alloc_rounds=3 --alloc_rpcs=500 --json="${out}/${name}.json" \
+    | tee "${out}/${name}.txt" || exit 2
+done
 echo "== ran in $((SECONDS - start)) s"
 
 python3 "${root}/benchmarks/summarize.py" "${out}"

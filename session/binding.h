@@ -46,6 +46,28 @@ inline thread_local std::atomic<const Session*> tls_current{nullptr};
 inline thread_local const Session* tls_inherited = nullptr;
 // CurSession() when nothing is bound: the inherited session or the empty one.
 const Session& CurSessionSlow();
+
+// Binds `*session` for the scope without copying it (no reference count
+// touched): the owner keeps it alive for the whole scope, or unbinds it
+// itself before it goes away (the server interceptor does, in its
+// destructor, when gRPC destroys it inside the handler's scope).
+// Thread-compatible; ends on its own thread, in LIFO order.
+class BorrowedScope {
+ public:
+  explicit BorrowedScope(const Session* session)
+      : prev_(tls_current.load(std::memory_order_relaxed)) {
+    tls_current.store(session, std::memory_order_relaxed);
+  }
+  BorrowedScope(const BorrowedScope&) = delete;
+  BorrowedScope& operator=(const BorrowedScope&) = delete;
+  ~BorrowedScope() { tls_current.store(prev_, std::memory_order_relaxed); }
+
+  // The binding this scope hides and restores.
+  const Session* prev() const { return prev_; }
+
+ private:
+  const Session* const prev_;
+};
 }  // namespace session_internal
 
 // Returns the session bound to the calling thread (see above), or the empty

@@ -1,5 +1,7 @@
 #include "gls/session/metainfo.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 
@@ -67,9 +69,9 @@ std::string MetainfoHeaderName(MetaKind kind, absl::string_view key) {
   absl::string_view prefix = kind == MetaKind::kPersistent  ? kPersistentPrefix
                              : kind == MetaKind::kTransient ? kTransientPrefix
                                                             : kBackwardPrefix;
-  std::string name(prefix);
-  name.reserve(prefix.size() + key.size());
-  for (char c : key) name.push_back(c == '_' ? '-' : absl::ascii_tolower(c));
+  std::string name(prefix.size() + key.size(), '\0');
+  char* out = std::copy(prefix.begin(), prefix.end(), &name[0]);
+  for (char c : key) *out++ = c == '_' ? '-' : absl::ascii_tolower(c);
   return name;
 }
 

@@ -11,41 +11,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gls/session/internal/mutex_lock.h"
+#include "gls/session/internal/recycling_allocator.h"
 #include "gls/session/internal/session_access.h"
+#include "gls/session/internal/spin_lock.h"
+#include "gls/session/internal/value_table.h"
 #include "gls/session/log.h"
 
 namespace gls {
 namespace session_internal {
-
-// Request-local values. Readers take no lock: a writer copies the table under
-// the lock and publishes the copy; every version is kept until the session
-// dies, so a reader never sees freed memory. (Requests set few values.)
-class ValueTable {
- public:
-  std::shared_ptr<const void> Get(KeyId key) const {
-    const Map* map = current_.load(std::memory_order_acquire);
-    if (map == nullptr) return nullptr;
-    auto it = map->find(key);
-    return it == map->end() ? nullptr : it->second;
-  }
-
-  void Set(KeyId key, std::shared_ptr<const void> value) {
-    MutexLock lock(&mu_);
-    const Map* current = current_.load(std::memory_order_relaxed);
-    auto next = current == nullptr ? std::make_unique<Map>()
-                                   : std::make_unique<Map>(*current);
-    (*next)[key] = std::move(value);
-    current_.store(next.get(), std::memory_order_release);
-    versions_.push_back(std::move(next));
-  }
-
- private:
-  using Map = absl::flat_hash_map<KeyId, std::shared_ptr<const void>>;
-
-  absl::Mutex mu_;  // serializes writers
-  std::atomic<const Map*> current_{nullptr};
-  std::vector<std::unique_ptr<Map>> versions_ ABSL_GUARDED_BY(mu_);
-};
 
 // Threads that inherited a session (async=true) and are still running.
 // Created on first use: sessions no thread inherits pay nothing.
@@ -96,7 +69,14 @@ class Inheritors {
 
 class SessionState {
  public:
-  explicit SessionState(Context context) : context_(std::move(context)) {}
+  // A session with a context built already.
+  explicit SessionState(Context context)
+      : deadline_(context.deadline()), storage_(std::move(context)) {
+    built_.store(&storage_, std::memory_order_release);
+  }
+  // A session whose context is built from `source` on first read.
+  SessionState(const ContextSource* source, absl::Time deadline)
+      : deadline_(deadline), source_(source) {}
   SessionState(const SessionState&) = delete;
   SessionState& operator=(const SessionState&) = delete;
   ~SessionState() {
@@ -104,14 +84,43 @@ class SessionState {
     delete inheritors_.load(std::memory_order_acquire);
   }
 
-  const Context& context() const { return context_; }
+  const Context& context() const {
+    if (const Context* built = built_.load(std::memory_order_acquire)) {
+      return *built;
+    }
+    SpinLockHolder hold(&lock_);
+    BuildLocked();
+    return storage_;
+  }
+  absl::Time deadline() const { return deadline_; }
+
+  // Builds the context if other holders may still read it, then forgets the
+  // source.
+  void Seal(bool build) {
+    SpinLockHolder hold(&lock_);
+    if (source_ == nullptr) return;
+    if (build) BuildLocked();
+    source_ = nullptr;
+  }
+
+  bool WithSource(absl::FunctionRef<void(const ContextSource&)> fn) const {
+    if (built_.load(std::memory_order_acquire) != nullptr) return false;
+    SpinLockHolder hold(&lock_);
+    if (built_.load(std::memory_order_relaxed) != nullptr ||
+        source_ == nullptr) {
+      return false;
+    }
+    fn(*source_);
+    return true;
+  }
+
   bool ended() const { return ended_.load(std::memory_order_acquire); }
   void End() {
     Inheritors* inheritors = inheritors_.load(std::memory_order_acquire);
     if (inheritors == nullptr) {
       ended_.store(true, std::memory_order_release);
     } else if (!ended_.exchange(true, std::memory_order_acq_rel)) {
-      inheritors->WarnAlive(context_);
+      inheritors->WarnAlive(context());
     }
   }
 
@@ -146,7 +155,21 @@ class SessionState {
   }
 
  private:
-  const Context context_;
+  // Builds the context from the source once (the empty context if the
+  // session was sealed without it: no one else held it then).
+  void BuildLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    if (built_.load(std::memory_order_relaxed) != nullptr) return;
+    if (source_ != nullptr) storage_ = source_->Build();
+    built_.store(&storage_, std::memory_order_release);
+  }
+
+  const absl::Time deadline_;
+  mutable SpinLock lock_;
+  // The request's metadata as gRPC holds it, until sealed.
+  const ContextSource* source_ ABSL_GUARDED_BY(lock_) = nullptr;
+  // &storage_ once built; storage_ is written once, under lock_, before.
+  mutable std::atomic<const Context*> built_{nullptr};
+  mutable Context storage_;
   std::atomic<bool> ended_{false};
   std::atomic<ValueTable*> values_{nullptr};
   std::atomic<Inheritors*> inheritors_{nullptr};
@@ -164,6 +187,30 @@ void SessionAccess::AddInheritor(const Session& session, int64_t tid) {
 }
 void SessionAccess::RemoveInheritor(const Session& session, int64_t tid) {
   if (session.state_ != nullptr) session.state_->inheritors().Remove(tid);
+}
+
+Session SessionAccess::NewLazy(const ContextSource* source,
+                               absl::Time deadline) {
+  Session session;
+  session.state_ = std::allocate_shared<SessionState>(
+      RecyclingAllocator<SessionState>(), source, deadline);
+  return session;
+}
+
+void SessionAccess::Seal(const Session& session) {
+  if (session.state_ == nullptr) return;
+  // The caller's own copy is one; any other may be read after the request.
+  session.state_->Seal(/*build=*/session.state_.use_count() > 1);
+}
+
+absl::Time SessionAccess::Deadline(const Session& session) {
+  return session.state_ == nullptr ? absl::InfiniteFuture()
+                                   : session.state_->deadline();
+}
+
+bool SessionAccess::WithSource(
+    const Session& session, absl::FunctionRef<void(const ContextSource&)> fn) {
+  return session.state_ != nullptr && session.state_->WithSource(fn);
 }
 
 }  // namespace session_internal

@@ -1,10 +1,13 @@
 #include "gls/session/session_manager.h"
 
+#include <atomic>
 #include <utility>
 
+#include "absl/base/optimization.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "gls/session/internal/mutex_lock.h"
+#include "gls/session/internal/spin_lock.h"
 #include "gls/session/log.h"
 #include "gls/session/no_inherit.h"
 
@@ -17,16 +20,24 @@ uint64_t NewExecutionId() {
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-// One per thread that called BindSession. `bound` is written under the
-// manager's shard lock; the owner thread reads it without a lock.
+// One per thread that called BindSession. The owner thread binds and unbinds
+// under `lock`, which only the GC thread ever contends for (CollectGarbage,
+// under the shard's mutex): the per-bind path touches no shared line. The
+// record is in its manager's shard from the thread's first bind until it
+// exits (or binds with another manager). Thread-safe.
 struct ThreadRecord {
   const uint64_t id = NewExecutionId();
-  SessionManager* manager = nullptr;
+  // Written under the shard's mutex, by the owner (Register, Deregister) or
+  // by ~SessionManager; read by the owner without it.
+  std::atomic<SessionManager*> manager{nullptr};
   std::atomic<const Session*>* const current = &tls_current;
-  Session bound;
+  SpinLock lock;
+  Session bound ABSL_GUARDED_BY(lock);
 
   ~ThreadRecord() {
-    if (manager != nullptr) manager->Deregister(this);
+    SessionManager* m = manager.load(std::memory_order_acquire);
+    if (m != nullptr) m->Deregister(this);
+    // No other thread can reach the record now.
     const Session* self = &bound;
     current->compare_exchange_strong(self, nullptr);
   }
@@ -36,6 +47,7 @@ thread_local ThreadRecord tls_record;
 
 }  // namespace session_internal
 
+using session_internal::SpinLockHolder;
 using session_internal::ThreadRecord;
 
 struct alignas(64) SessionManager::Shard {
@@ -81,7 +93,9 @@ SessionManager::~SessionManager() {
   StopGc();
   for (int i = 0; i < options_.shard_number; ++i) {
     session_internal::MutexLock lock(&shards_[i].mu);
-    for (auto& entry : shards_[i].records) entry.second->manager = nullptr;
+    for (auto& entry : shards_[i].records) {
+      entry.second->manager.store(nullptr, std::memory_order_release);
+    }
   }
 }
 
@@ -118,38 +132,41 @@ void SessionManager::Register(ThreadRecord* record) {
   Shard& shard = ShardFor(record->id);
   session_internal::MutexLock lock(&shard.mu);
   shard.records[record->id] = record;
-  record->manager = this;
+  record->manager.store(this, std::memory_order_release);
 }
 
 void SessionManager::Deregister(ThreadRecord* record) {
   Shard& shard = ShardFor(record->id);
   session_internal::MutexLock lock(&shard.mu);
   shard.records.erase(record->id);
-  record->manager = nullptr;
+  record->manager.store(nullptr, std::memory_order_release);
 }
 
 void SessionManager::BindSession(Session session) {
   ThreadRecord& record = session_internal::tls_record;
-  if (record.manager != this) {
-    if (record.manager != nullptr) record.manager->Deregister(&record);
+  SessionManager* registered = record.manager.load(std::memory_order_acquire);
+  if (ABSL_PREDICT_FALSE(registered != this)) {
+    // Once per thread (and per change of manager): the only shared lock.
+    if (registered != nullptr) registered->Deregister(&record);
     Register(&record);
   }
-  Session old;  // released outside the lock
   {
-    session_internal::MutexLock lock(&ShardFor(record.id).mu);
-    old = std::exchange(record.bound, std::move(session));
+    SpinLockHolder hold(&record.lock);
+    // The previous binding goes out in `session`, released after the lock.
+    std::swap(record.bound, session);
+    record.current->store(&record.bound, std::memory_order_relaxed);
   }
-  record.current->store(&record.bound, std::memory_order_relaxed);
 }
 
 void SessionManager::UnbindSession() {
   ThreadRecord& record = session_internal::tls_record;
-  if (record.manager == nullptr) return;
-  const Session* self = &record.bound;
-  record.current->compare_exchange_strong(self, nullptr);
-  Session old;
+  Session old;  // released after the lock
   {
-    session_internal::MutexLock lock(&record.manager->ShardFor(record.id).mu);
+    SpinLockHolder hold(&record.lock);
+    // Only this thread and (under `lock`) the GC thread write `current`.
+    if (record.current->load(std::memory_order_relaxed) == &record.bound) {
+      record.current->store(nullptr, std::memory_order_relaxed);
+    }
     old = std::exchange(record.bound, Session());
   }
 }
@@ -160,9 +177,12 @@ size_t SessionManager::CollectGarbage() {
     session_internal::MutexLock lock(&shards_[i].mu);
     for (auto& entry : shards_[i].records) {
       ThreadRecord* record = entry.second;
+      SpinLockHolder hold(&record->lock);
       if (record->bound.empty() || record->bound.IsValid()) continue;
-      // Only unbind if the thread still sees this binding; the owner frees
-      // the session itself at its next bind, unbind or exit.
+      // Only unbind if the thread still sees this binding (not a scope on
+      // top of it); the owner frees the session itself at its next bind,
+      // unbind or exit. A compare-exchange: the owner's scopes store
+      // `current` without the lock.
       const Session* self = &record->bound;
       if (record->current->compare_exchange_strong(self, nullptr)) ++cleared;
     }

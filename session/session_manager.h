@@ -47,7 +47,10 @@ struct ThreadRecord;
 
 // A sharded registry of threads bound with BindSession, with the options it was
 // created with and a GC thread that unbinds ended sessions every
-// `gc_interval`. Thread-safe.
+// `gc_interval`. A thread joins its shard (under the shard's absl::Mutex) at
+// its first bind and leaves it when it exits; binding and unbinding touch
+// only the thread's own record, under a per-thread spin lock that only GC
+// contends for, so they cost a few ns and scale with threads. Thread-safe.
 class SessionManager {
  public:
   explicit SessionManager(const SessionOptions& options);
@@ -66,7 +69,8 @@ class SessionManager {
 
   const SessionOptions& options() const { return options_; }
 
-  // Binds `session` to the calling thread, registered in this manager.
+  // Binds `session` to the calling thread, registered in this manager (the
+  // first bind of a thread registers it).
   void BindSession(Session session);
   // Removes the calling thread's BindSession binding, if any.
   void UnbindSession();

@@ -46,7 +46,9 @@ TEST_F(AsyncInheritTest, PlainThreadsSeeSessionWhileValid) {
   EXPECT_EQ(seen, "acme");
   EXPECT_EQ(std::async(std::launch::async, CurValidTenant).get(), "acme");
   // Grandchildren too.
-  std::thread([&] { std::thread([&] { seen = CurValidTenant(); }).join(); }).join();
+  std::thread([&] {
+    std::thread([&] { seen = CurValidTenant(); }).join();
+  }).join();
   EXPECT_EQ(seen, "acme");
 }
 

@@ -62,8 +62,8 @@ TEST(WrapTest, ForwardsArgumentsAndMoveOnly) {
   EXPECT_EQ(move_only(), 7);
 }
 
-// Tests Go and GoSession, and the snapshot rule: a carried session stays
-// readable after the request ended.
+// Tests that Go and GoSession carry a snapshot: the session stays readable
+// after the request ended.
 TEST(GoTest, CarriesSnapshotPastEnd) {
   Session request = NewSession("go");
   testing::Notification ended;
@@ -104,7 +104,7 @@ TEST(WrapTest, Nesting) {
   EXPECT_EQ(CurTenant(), "outer");
 }
 
-// Tests the executor adapter over a user's own "run this callable" executor.
+// Tests that CarrySessions adapts a user's own "run this callable" executor.
 TEST(CarrySessionsTest, AdaptsAnyExecutor) {
   std::vector<std::function<void()>> queue;  // the user's executor
   auto run = CarrySessions(

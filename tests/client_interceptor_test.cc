@@ -2,7 +2,9 @@
 // session, received by a real server that reports the headers it got.
 #include "gls/interceptors/client_interceptor.h"
 
+#include <functional>
 #include <map>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -24,6 +26,7 @@ namespace {
 using ::gls::examples::Greeter;
 using ::gls::examples::HelloReply;
 using ::gls::examples::HelloRequest;
+using ::gls::testing::HopHeaders;
 using ::gls::testing::LeafGreeter;
 using ::gls::testing::LogCapture;
 using ::gls::testing::Probe;
@@ -40,12 +43,6 @@ Session RequestSession() {
                      .AddHeader("authorization", "Bearer secret")
                      .AddHeader("cookie", "session=1")
                      .Build());
-}
-
-Headers HopHeaders(const HelloReply& reply) {
-  if (reply.hops_size() != 1) return {};
-  const auto& md = reply.hops(0).metadata();
-  return Headers(md.begin(), md.end());
 }
 
 // A streaming server that replies with the headers it received.
@@ -90,8 +87,8 @@ class ClientInterceptorTest : public ::testing::Test {
   TestServer server_{{&leaf_, &streamer_}, /*backup=*/false};
 };
 
-// Tests the restore-missing handler on a sync call: persistent values come
-// back, the transient value and headers outside metainfo do not.
+// Tests that the restore-missing handler on a sync call brings back the
+// persistent values, not the transient value or headers outside metainfo.
 TEST_F(ClientInterceptorTest, SyncCallRestoresPersistentOnly) {
   auto stub =
       Greeter::NewStub(server_.BackupChannel(client::RestoreMissingPersistent));
@@ -233,7 +230,7 @@ TEST_F(ClientInterceptorTest, ThrowingHandlerLeavesCallUnchanged) {
   EXPECT_TRUE(absl::StrContains(lines[0], "boom")) << lines[0];
 }
 
-// Tests a callback (stub->async()) call: the session is read on the calling
+// Tests that a callback (stub->async()) call reads the session on the calling
 // thread although gRPC runs the rest elsewhere.
 TEST_F(ClientInterceptorTest, CallbackCall) {
   auto stub =
@@ -255,8 +252,9 @@ TEST_F(ClientInterceptorTest, CallbackCall) {
   EXPECT_EQ(HopHeaders(reply).count("rpc-persist-tenant"), 1u);
 }
 
-// Tests a completion-queue call whose metadata is sent from another thread
-// (StartCall/Finish there), with no session bound on that thread.
+// Tests that a completion-queue call carries its creator's session when its
+// metadata is sent from another thread (StartCall/Finish there) that has
+// another session bound.
 TEST_F(ClientInterceptorTest, CompletionQueueCallFinishedElsewhere) {
   auto stub =
       Greeter::NewStub(server_.BackupChannel(client::RestoreMissingPersistent));
@@ -285,8 +283,23 @@ TEST_F(ClientInterceptorTest, CompletionQueueCallFinishedElsewhere) {
   cq.Shutdown();
 }
 
-// Tests server-, client- and bidi-streaming calls.
-TEST_F(ClientInterceptorTest, StreamingCalls) {
+// A streaming call shape, for the tests that run on each: makes one call of
+// that shape and returns the Probe in which HeaderStreamer reported the
+// headers it received.
+struct StreamShape {
+  const char* name;
+  std::function<Probe(Streamer::Stub& stub)> call;
+};
+
+void PrintTo(const StreamShape& shape, std::ostream* os) { *os << shape.name; }
+
+class ClientInterceptorStreamingTest
+    : public ClientInterceptorTest,
+      public ::testing::WithParamInterface<StreamShape> {};
+
+// Tests that a streaming call carries the persistent value and neither the
+// transient value nor the request's authorization.
+TEST_P(ClientInterceptorStreamingTest, CarriesPersistentOnly) {
   auto stub = Streamer::NewStub(
       server_.BackupChannel(client::RestoreMissingPersistent));
   SessionScope scope(RequestSession());
@@ -299,37 +312,49 @@ TEST_F(ClientInterceptorTest, StreamingCalls) {
     }
     return false;
   };
-  Probe in, out;
-  {
-    grpc::ClientContext ctx;
-    auto reader = stub->ServerStream(&ctx, in);
-    ASSERT_TRUE(reader->Read(&out));
-    EXPECT_TRUE(has(out));
-    while (reader->Read(&out)) {
-    }
-    EXPECT_TRUE(reader->Finish().ok());
-  }
-  {
-    grpc::ClientContext ctx;
-    Probe reply;
-    auto writer = stub->ClientStream(&ctx, &reply);
-    writer->Write(in);
-    writer->WritesDone();
-    EXPECT_TRUE(writer->Finish().ok());
-    EXPECT_TRUE(has(reply));
-  }
-  {
-    grpc::ClientContext ctx;
-    auto stream = stub->Bidi(&ctx);
-    stream->WritesDone();
-    ASSERT_TRUE(stream->Read(&out));
-    EXPECT_TRUE(has(out));
-    EXPECT_TRUE(stream->Finish().ok());
-  }
+  EXPECT_TRUE(has(GetParam().call(*stub)));
 }
 
-// Tests the global registration: plain channels get backup, and a second
-// registration is an error, not an abort.
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, ClientInterceptorStreamingTest,
+    ::testing::Values(StreamShape{"ServerStream",
+                                  [](Streamer::Stub& stub) {
+                                    grpc::ClientContext ctx;
+                                    Probe in, out, first;
+                                    auto reader = stub.ServerStream(&ctx, in);
+                                    EXPECT_TRUE(reader->Read(&first));
+                                    while (reader->Read(&out)) {
+                                    }
+                                    EXPECT_TRUE(reader->Finish().ok());
+                                    return first;
+                                  }},
+                      StreamShape{"ClientStream",
+                                  [](Streamer::Stub& stub) {
+                                    grpc::ClientContext ctx;
+                                    Probe in, reply;
+                                    auto writer =
+                                        stub.ClientStream(&ctx, &reply);
+                                    writer->Write(in);
+                                    writer->WritesDone();
+                                    EXPECT_TRUE(writer->Finish().ok());
+                                    return reply;
+                                  }},
+                      StreamShape{"Bidi",
+                                  [](Streamer::Stub& stub) {
+                                    grpc::ClientContext ctx;
+                                    Probe out;
+                                    auto stream = stub.Bidi(&ctx);
+                                    stream->WritesDone();
+                                    EXPECT_TRUE(stream->Read(&out));
+                                    EXPECT_TRUE(stream->Finish().ok());
+                                    return out;
+                                  }}),
+    [](const ::testing::TestParamInfo<StreamShape>& info) {
+      return std::string(info.param.name);
+    });
+
+// Tests that with the global registration plain channels get backup, and that
+// a second registration is an error, not an abort.
 TEST_F(ClientInterceptorTest, GlobalRegistration) {
   EXPECT_FALSE(client::RegisterGlobalContextBackup(nullptr).ok());
   ASSERT_TRUE(

@@ -161,7 +161,8 @@ TEST(ContextTest, KeysAreCanonical) {
             (Pairs{{"rpc-persist-a-b", "1"}, {"rpc-transit-c", "3"}}));
 }
 
-// Tests Kitex's TestCallWithContextBackup vector on the fallback itself.
+// Tests that the fallback itself meets Kitex's TestCallWithContextBackup
+// vector.
 TEST(RestorePersistentTest, KitexTestVector) {
   Context prev =
       Context().WithPersistent("b", "b").WithPersistent("c", "c").WithTransient(

@@ -8,6 +8,7 @@
 #include "gls/interceptors/server_interceptor.h"
 #include "gls/session/internal/thread_inherit.h"
 #include "gls/session/session_manager.h"
+#include "gls/tests/session_test_util.h"
 #include "gls/tests/test_util.h"
 #include "gtest/gtest.h"
 #include "proto/test_stream.grpc.pb.h"
@@ -18,18 +19,12 @@ namespace {
 using ::gls::testing::Probe;
 using ::gls::testing::Streamer;
 
-std::string CurTenant() {
-  const Session& s = CurSession();
-  if (s.empty() || !s.IsValid()) return s.empty() ? "none" : "ended";
-  return std::string(s.context().GetPersistent("TENANT").value_or(""));
-}
-
 // A service without the backup interceptor reports what its handler thread
 // sees by itself.
 class Reporter final : public Streamer::Service {
  public:
   grpc::Status Unary(grpc::ServerContext*, const Probe*, Probe* out) override {
-    out->add_seen(CurTenant());
+    out->add_seen(testing::CurValidTenant());
     return grpc::Status::OK;
   }
 };

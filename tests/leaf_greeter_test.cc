@@ -17,11 +17,10 @@ namespace {
 
 using ::gls::examples::Greeter;
 using ::gls::examples::HelloReply;
-using ::gls::examples::HelloRequest;
 using ::gls::testing::CallGreeter;
+using ::gls::testing::ForwardingGreeter;
 using ::gls::testing::LeafGreeter;
 using ::gls::testing::TestServer;
-using Metadata = std::multimap<std::string, std::string>;
 
 // Bytes that are not UTF-8 (0xff, a NUL, 0xfe); base64 "/wD+".
 const std::string kNotUtf8("\xff\x00\xfe", 3);
@@ -53,28 +52,12 @@ TEST(LeafGreeterTest, BinaryHeadersAreStoredAsBase64) {
   EXPECT_EQ(md.at("x-looks-encoded"), "base64:YmFzZTY0OmFiYw==");
 }
 
-// A (sync): calls B with a fresh ClientContext through a backup channel.
-class FrontGreeter final : public Greeter::Service {
- public:
-  explicit FrontGreeter(std::shared_ptr<grpc::Channel> backend)
-      : stub_(Greeter::NewStub(backend)) {}
-  grpc::Status SayHello(grpc::ServerContext*, const HelloRequest* request,
-                        HelloReply* reply) override {
-    grpc::Status status;
-    *reply = CallGreeter(*stub_, request->name(), {}, &status);
-    return status;
-  }
-
- private:
-  std::unique_ptr<Greeter::Stub> stub_;
-};
-
-// Tests a persistent binary value that gls carries one hop further: the leaf
-// gets the bytes and reports them encoded.
+// Tests that a persistent binary value gls carries one hop further reaches the
+// leaf, which reports it encoded.
 TEST(LeafGreeterTest, PersistentBinaryValueThroughGls) {
   LeafGreeter leaf("leaf");
   TestServer b({&leaf}, /*backup=*/true);
-  FrontGreeter front(b.BackupChannel(client::RestoreMissingPersistent));
+  ForwardingGreeter front(b.BackupChannel(client::RestoreMissingPersistent));
   TestServer a({&front}, /*backup=*/true);
   auto stub = Greeter::NewStub(a.Channel());
   grpc::Status status;

@@ -46,7 +46,7 @@ TEST(LogTest, LogCaptureRestoresThePreviousSink) {
   EXPECT_EQ(outer, (std::vector<std::string>{"after"}));
 }
 
-// Tests the cut: never inside an escape sequence, "..." only when cut.
+// Tests that the cut is never inside an escape sequence, "..." only when cut.
 TEST(LogTest, EscapeForLogCutsBetweenEscapeSequences) {
   bool truncated = true;
   EXPECT_EQ(EscapeForLog("ab\n", &truncated), "ab\\n");

@@ -18,7 +18,7 @@ namespace {
 
 using ::gls::testing::LogCapture;
 
-// Tests the defaults of semantics.md.
+// Tests that the defaults are those of semantics.md.
 TEST(SessionOptionsTest, Defaults) {
   SessionOptions o;
   EXPECT_FALSE(o.async);
@@ -26,7 +26,7 @@ TEST(SessionOptionsTest, Defaults) {
   EXPECT_EQ(o.gc_interval, absl::Minutes(10));
 }
 
-// Tests the seed's example and that every field is optional.
+// Tests that the seed's example parses and that every field is optional.
 TEST(SessionOptionsTest, ParsesFieldsOverCode) {
   auto o = ParseSessionConfig("true,10,1h", SessionOptions());
   ASSERT_TRUE(o.ok()) << o.status();

@@ -49,7 +49,8 @@ TEST(SessionTest, NewSessionHoldsItsContext) {
   EXPECT_FALSE(s.SameAs(Session(context)));  // another session, same context
 }
 
-// Tests typed request-local values shared by copies, and End().
+// Tests that typed request-local values are shared by copies and survive
+// End().
 TEST(SessionTest, ValuesAreSharedAndSurviveEnd) {
   Session s = NewSession("a");
   Session copy = s;
@@ -79,8 +80,8 @@ TEST(SessionTest, KeysAreComparedByIdentity) {
   EXPECT_EQ(*s.Get(kOtherUser), "bob");
 }
 
-// Tests concurrent readers and writers of request-local values (also run
-// under ThreadSanitizer).
+// Tests that request-local values take concurrent readers and writers (also
+// run under ThreadSanitizer).
 TEST(SessionTest, ValuesConcurrentReadersAndWriters) {
   Session s = NewSession("a");
   std::atomic<bool> stop{false};

@@ -51,8 +51,8 @@ TEST(ThreadPoolTest, CarriesSessionsPerTask) {
   EXPECT_EQ(*a.Get(kNote), "from pool");
 }
 
-// Tests the documented shutdown: queued tasks all run, threads are joined,
-// and Schedule after shutdown is refused.
+// Tests that the documented shutdown runs every queued task, joins the
+// threads and leaves nothing of the tasks behind.
 TEST(ThreadPoolTest, ShutdownRunsQueuedTasksAndJoins) {
   std::atomic<int> ran{0};
   std::shared_ptr<int> alive = std::make_shared<int>(0);
@@ -72,7 +72,7 @@ TEST(ThreadPoolTest, ShutdownRunsQueuedTasksAndJoins) {
   EXPECT_TRUE(watch.expired());  // every task (and what it held) is gone
 }
 
-// Tests many concurrent submitters with distinct sessions: zero mismatches.
+// Tests that concurrent submitters with distinct sessions never see another's.
 TEST(ThreadPoolTest, ConcurrentSubmittersNeverMix) {
   ThreadPool pool(4);
   std::atomic<int> mismatches{0}, runs{0};

@@ -12,11 +12,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "gls/interceptors/client_interceptor.h"
 #include "gls/interceptors/server_interceptor.h"
-#include "gls/session/log.h"
-#include "gls/session/metainfo.h"
 #include "gls/session/session_manager.h"
 #include "gls/tests/session_test_util.h"
 #include "gls/tests/test_util.h"
@@ -28,45 +25,7 @@ namespace {
 using ::gls::examples::Greeter;
 using ::gls::examples::HelloReply;
 using ::gls::examples::HelloRequest;
-using ::gls::testing::LogCapture;
-using Received = std::multimap<std::string, std::string>;
-
-// A leaf that keeps every header of the last request as received, repeated
-// names included (a std::map would hide a duplicate).
-class RawLeaf final : public Greeter::Service {
- public:
-  grpc::Status SayHello(grpc::ServerContext* context, const HelloRequest*,
-                        HelloReply*) override {
-    Received got;
-    for (const auto& [name, value] : context->client_metadata()) {
-      std::string n(name.data(), name.size());
-      if (IsTransportHeader(n)) continue;
-      got.emplace(std::move(n), std::string(value.data(), value.size()));
-    }
-    absl::MutexLock lock(&mu_);
-    last_ = std::move(got);
-    return grpc::Status::OK;
-  }
-  Received last() {
-    absl::MutexLock lock(&mu_);
-    return last_;
-  }
-
- private:
-  absl::Mutex mu_;
-  Received last_ ABSL_GUARDED_BY(mu_);
-};
-
-std::shared_ptr<grpc::Channel> Channel(const testing::TestServer& server,
-                                       client::BackupOptions options) {
-  std::vector<
-      std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
-      creators;
-  creators.push_back(client::WithContextBackup(std::move(options)));
-  return grpc::experimental::CreateCustomChannelWithInterceptors(
-      server.address(), grpc::InsecureChannelCredentials(),
-      grpc::ChannelArguments(), std::move(creators));
-}
+using Received = ::gls::testing::Metadata;
 
 client::BackupOptions WithHandler(client::BackupHandler handler) {
   client::BackupOptions options;
@@ -108,7 +67,7 @@ class TrustTest : public ::testing::Test {
     return s.ok() ? leaf_.last() : Received();
   }
 
-  RawLeaf leaf_;
+  testing::RecordingGreeter leaf_;
   testing::TestServer server_{{&leaf_}, /*backup=*/false};
 };
 
@@ -136,7 +95,7 @@ TEST_F(TrustTest, OnlyMetainfoLeavesWhateverTheHandlerReturns) {
        }},
   };
   for (const auto& [label, handler] : handlers) {
-    auto stub = Greeter::NewStub(Channel(server_, WithHandler(handler)));
+    auto stub = Greeter::NewStub(server_.BackupChannel(handler));
     Received got = Call(*stub, HostileRequest());
     EXPECT_EQ(got.count("rpc-persist-tenant"), 1u) << label;
     for (const auto& [name, value] : got) {
@@ -146,12 +105,12 @@ TEST_F(TrustTest, OnlyMetainfoLeavesWhateverTheHandlerReturns) {
     }
   }
   // A deliberate WithHeader still forwards, and only what was chosen.
-  auto chosen = Greeter::NewStub(Channel(
-      server_, WithHandler([](const Context& prev, const Context& cur) {
+  auto chosen = Greeter::NewStub(
+      server_.BackupChannel([](const Context& prev, const Context& cur) {
         return client::BackupResult{
             cur.WithHeader("authorization", *prev.GetHeader("authorization")),
             true};
-      })));
+      }));
   Received got = Call(*chosen, HostileRequest());
   EXPECT_EQ(got, (Received{{"authorization", "Bearer secret"},
                            {"rpc-persist-tenant", "acme"}}));
@@ -161,15 +120,15 @@ TEST_F(TrustTest, OnlyMetainfoLeavesWhateverTheHandlerReturns) {
 // another spelling leave as one header with the handler's value, and that a
 // caller's own non-canonical spelling is not doubled either.
 TEST_F(TrustTest, OneHeaderPerCanonicalKey) {
-  auto stub = Greeter::NewStub(Channel(
-      server_, WithHandler([](const Context&, const Context& cur) {
+  auto stub = Greeter::NewStub(
+      server_.BackupChannel([](const Context&, const Context& cur) {
         return client::BackupResult{cur.WithPersistent("tenant", "x"), true};
-      })));
+      }));
   EXPECT_EQ(Call(*stub, HostileRequest()),
             (Received{{"rpc-persist-tenant", "x"}}));
 
-  auto restore = Greeter::NewStub(
-      Channel(server_, WithHandler(client::RestoreMissingPersistent)));
+  auto restore =
+      Greeter::NewStub(server_.BackupChannel(client::RestoreMissingPersistent));
   Context request = Context().WithPersistent("TENANT_ID", "from-request");
   EXPECT_EQ(Call(*restore, request, {{"rpc-persist-tenant_id", "own"}}),
             (Received{{"rpc-persist-tenant-id", "own"}}));
@@ -195,9 +154,9 @@ TEST_F(TrustTest, BudgetKeepsManyValuesFromFailingTheCall) {
     }
     request = builder.Build();
   }
-  LogCapture log;
-  auto stub = Greeter::NewStub(
-      Channel(server_, WithHandler(client::RestoreMissingPersistent)));
+  testing::LogCapture log;
+  auto stub =
+      Greeter::NewStub(server_.BackupChannel(client::RestoreMissingPersistent));
   grpc::Status status;
   Received got =
       Call(*stub, request, {{"x-own", std::string(3000, 'o')}}, &status);
@@ -219,7 +178,7 @@ TEST_F(TrustTest, BudgetKeepsManyValuesFromFailingTheCall) {
   client::BackupOptions unbounded =
       WithHandler(client::RestoreMissingPersistent);
   unbounded.max_added_bytes = SIZE_MAX / 2;
-  auto unbounded_stub = Greeter::NewStub(Channel(server_, unbounded));
+  auto unbounded_stub = Greeter::NewStub(server_.BackupChannel(unbounded));
   Call(*unbounded_stub, request, {}, &status);
   EXPECT_FALSE(status.ok());
 }
@@ -230,9 +189,9 @@ TEST_F(TrustTest, BudgetDropsOneHugeValue) {
   Context request = Context()
                         .WithPersistent("HUGE", std::string(7 * 1024, 'h'))
                         .WithPersistent("TENANT", "acme");
-  LogCapture log;
-  auto stub = Greeter::NewStub(
-      Channel(server_, WithHandler(client::RestoreMissingPersistent)));
+  testing::LogCapture log;
+  auto stub =
+      Greeter::NewStub(server_.BackupChannel(client::RestoreMissingPersistent));
   Received got = Call(*stub, request);
   const std::vector<std::string> lines = log.lines();
   EXPECT_EQ(got, (Received{{"rpc-persist-tenant", "acme"}}));
@@ -241,14 +200,14 @@ TEST_F(TrustTest, BudgetDropsOneHugeValue) {
       << "[" << lines[0] << "]";
 }
 
-// Tests the allowlist: exact names only, only with backup, the call's own
-// value wins, and it is refused for metainfo and gRPC's own headers.
+// Tests that the allowlist forwards exact names only, only with backup, that
+// the call's own value wins, and that it refuses metainfo and gRPC's headers.
 TEST_F(TrustTest, ForwardAllowlistIsExact) {
-  LogCapture log;
+  testing::LogCapture log;
   client::BackupOptions options = WithHandler(client::RestoreMissingPersistent);
   options.forward_headers = {"X-Request-Id",       "traceparent",  "baggage",
                              "rpc-persist-tenant", "grpc-timeout", ""};
-  auto stub = Greeter::NewStub(Channel(server_, options));
+  auto stub = Greeter::NewStub(server_.BackupChannel(options));
   const std::vector<std::string> lines = log.lines();
   EXPECT_EQ(lines.size(), 3u);  // the three refused entries
   EXPECT_EQ(Call(*stub, HostileRequest()),
@@ -262,16 +221,16 @@ TEST_F(TrustTest, ForwardAllowlistIsExact) {
   options.handler = [](const Context&, const Context& cur) {
     return client::BackupResult{cur, false};
   };
-  auto no_backup = Greeter::NewStub(Channel(server_, options));
+  auto no_backup = Greeter::NewStub(server_.BackupChannel(options));
   EXPECT_EQ(Call(*no_backup, HostileRequest()), Received());
 }
 
-// Tests the client strip list: the key never leaves, whoever set it, also on
-// calls made without a session.
+// Tests that a key on the client strip list never leaves, whoever set it,
+// also on calls made without a session.
 TEST_F(TrustTest, ClientStripListRemovesKeys) {
   client::BackupOptions options = WithHandler(client::RestoreMissingPersistent);
   options.strip_persistent = {"tenant", "Secret-Key"};
-  auto stub = Greeter::NewStub(Channel(server_, options));
+  auto stub = Greeter::NewStub(server_.BackupChannel(options));
   Context request = Context()
                         .WithPersistent("TENANT", "acme")
                         .WithPersistent("SECRET_KEY", "s")
@@ -306,27 +265,16 @@ class Front final : public Greeter::Service {
   std::unique_ptr<Greeter::Stub> stub_;
 };
 
-// Tests the server strip list: keys an edge service's callers may not set are
-// dropped on receipt, so the handler never sees them and they never travel.
+// Tests that keys on the server strip list are dropped on receipt, so the
+// handler never sees them and they never travel.
 TEST_F(TrustTest, ServerStripListDropsKeysOnReceipt) {
-  Front front(Channel(server_, WithHandler(client::RestoreMissingPersistent)));
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(),
-                           &port);
-  builder.RegisterService(&front);
+  Front front(server_.BackupChannel(client::RestoreMissingPersistent));
   server::BackupOptions options;
   options.strip_persistent = {"role"};
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      creators;
-  creators.push_back(server::WithContextBackup(options));
-  builder.experimental().SetInterceptorCreators(std::move(creators));
-  std::unique_ptr<grpc::Server> edge = builder.BuildAndStart();
-  ASSERT_NE(edge, nullptr);
+  testing::TestServer edge({&front}, options);
+  ASSERT_NE(edge.server(), nullptr);
 
-  auto stub = Greeter::NewStub(grpc::CreateChannel(
-      absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  auto stub = Greeter::NewStub(edge.Channel());
   grpc::ClientContext context;
   context.AddMetadata("rpc-persist-role", "admin");
   context.AddMetadata("rpc-persist-tenant", "acme");
@@ -335,7 +283,6 @@ TEST_F(TrustTest, ServerStripListDropsKeysOnReceipt) {
   ASSERT_TRUE(stub->SayHello(&context, req, &reply).ok());
   EXPECT_EQ(reply.message(), "none");
   EXPECT_EQ(leaf_.last(), (Received{{"rpc-persist-tenant", "acme"}}));
-  edge->Shutdown();
 }
 
 }  // namespace

@@ -1,21 +1,12 @@
 #include "gls/interceptors/internal/metadata.h"
 
-#include <grpc/grpc.h>
-#include <grpc/slice.h>
-
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "gls/session/metainfo.h"
 
 namespace gls {
 namespace interceptors_internal {
-namespace {
-
-grpc_slice StaticSlice(absl::string_view s) {
-  return grpc_slice_from_static_buffer(s.data(), s.size());
-}
-
-}  // namespace
 
 absl::Time FromGrpcDeadline(std::chrono::system_clock::time_point deadline) {
   if (deadline == std::chrono::system_clock::time_point::max()) {
@@ -55,11 +46,22 @@ Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
       .Build();
 }
 
+// gRPC's rules (src/core/lib/surface/validate_metadata.cc), checked here
+// directly: gRPC's own functions build an absl::Status per call, which costs
+// hundreds of instructions per header on the per-call path.
 bool IsLegalHeader(absl::string_view name, absl::string_view value) {
-  if (grpc_header_key_is_legal(StaticSlice(name)) == 0) return false;
+  if (name.empty()) return false;
+  for (char c : name) {
+    bool legal = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '-' || c == '_' || c == '.';
+    if (!legal) return false;
+  }
   if (IsTransportHeader(name)) return false;
-  if (grpc_is_binary_header(StaticSlice(name)) != 0) return true;
-  return grpc_header_nonbin_value_is_legal(StaticSlice(value)) != 0;
+  if (absl::EndsWith(name, "-bin")) return true;
+  for (char c : value) {
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
 }
 
 }  // namespace interceptors_internal

@@ -1,6 +1,8 @@
 #include "gls/interceptors/internal/outgoing.h"
 
 #include <algorithm>
+#include <iterator>
+#include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -92,6 +94,42 @@ bool OwnHeader(const OutgoingMetadata& own, absl::string_view name,
   return false;
 }
 
+// True if the caller's metainfo headers are in canonical wire form: all
+// lowercase, '-' in keys, one header per name, no empty value.
+bool IsCanonicalCallRaw(const OutgoingMetadata& metadata) {
+  for (auto it = metadata.begin(); it != metadata.end(); ++it) {
+    MetaKind kind = MetainfoKind(it->first);
+    if (kind != MetaKind::kPersistent && kind != MetaKind::kTransient) continue;
+    if (it->second.empty()) return false;
+    for (char c : it->first) {
+      if (c == '_' || absl::ascii_isupper(c)) return false;
+    }
+    auto next = std::next(it);
+    if (next != metadata.end() && next->first == it->first) return false;
+  }
+  return true;
+}
+
+// True if `metadata` (canonical wire form) has a persistent header whose key
+// is `suffix` in any spelling.
+bool HasPersistentKey(const OutgoingMetadata& metadata,
+                      absl::string_view suffix) {
+  for (auto it = metadata.lower_bound(std::string(kPersistentPrefix));
+       it != metadata.end() && absl::StartsWith(it->first, kPersistentPrefix);
+       ++it) {
+    absl::string_view have =
+        absl::string_view(it->first).substr(kPersistentPrefix.size());
+    if (have.size() != suffix.size()) continue;
+    bool same = true;
+    for (size_t i = 0; same && i < have.size(); ++i) {
+      char c = suffix[i] == '_' ? '-' : absl::ascii_tolower(suffix[i]);
+      same = have[i] == c;
+    }
+    if (same) return true;
+  }
+  return false;
+}
+
 bool HasHeaderName(const Context::Headers& headers, absl::string_view name) {
   for (const auto& entry : headers) {
     if (entry.first == name) return true;
@@ -172,6 +210,40 @@ OutgoingPolicy MakeOutgoingPolicy(size_t max_added_bytes,
   SortUnique(policy.forward_headers);
   SortUnique(policy.strip_persistent);
   return policy;
+}
+
+bool RestoreFromSource(const session_internal::ContextSource& source,
+                       const OutgoingPolicy& policy, OutgoingMetadata& metadata,
+                       OutgoingReport* report) {
+  if (!IsCanonicalCallRaw(metadata)) return false;
+  OutgoingReport local;
+  if (report == nullptr) report = &local;
+  report->stripped += StripPersistent(policy, metadata);
+  Emitter emit(policy, metadata, *report);
+  source.ForEachHeader([&](absl::string_view name, absl::string_view value) {
+    if (value.empty() || MetainfoKind(name) != MetaKind::kPersistent) return;
+    absl::string_view suffix = name.substr(kPersistentPrefix.size());
+    if (HasPersistentKey(metadata, suffix)) return;  // the call's own, or
+                                                     // an earlier value
+    if (!policy.strip_persistent.empty() &&
+        policy.Strips(CanonicalKey(suffix))) {
+      ++report->stripped;
+      return;
+    }
+    // The wire name maps the suffix as it would the canonical key.
+    emit.Add(MetainfoHeaderName(MetaKind::kPersistent, suffix), value,
+             /*own=*/false);
+  });
+  for (const std::string& name : policy.forward_headers) {
+    if (metadata.count(name) > 0) continue;
+    bool found = false;
+    source.ForEachHeader([&](absl::string_view n, absl::string_view value) {
+      if (found || n != name) return;
+      found = true;
+      emit.Add(name, value, /*own=*/false);
+    });
+  }
+  return true;
 }
 
 size_t StripPersistent(const OutgoingPolicy& policy,

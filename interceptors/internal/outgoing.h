@@ -48,6 +48,7 @@
 #include "absl/strings/string_view.h"
 #include "gls/interceptors/internal/metadata.h"
 #include "gls/session/context.h"
+#include "gls/session/internal/context_source.h"
 
 namespace gls {
 namespace interceptors_internal {
@@ -88,6 +89,16 @@ struct OutgoingReport {
 void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
                  bool backup, const OutgoingPolicy& policy,
                  OutgoingMetadata& metadata, OutgoingReport* report);
+
+// The fallback of a handler returning {cur, true} (RestoreMissingPersistent),
+// read straight from the request's headers as received (`source`), without
+// building `prev` or `cur`: the same rules as RewriteCall, with prev's
+// values taken in arrival order (the first value of a key wins). Returns
+// false, changing nothing, if the caller's own metainfo headers are not in
+// canonical form (then use RewriteCall).
+bool RestoreFromSource(const session_internal::ContextSource& source,
+                       const OutgoingPolicy& policy, OutgoingMetadata& metadata,
+                       OutgoingReport* report);
 
 // Applies only the strip list to the caller's own headers (calls made
 // without a session). Returns how many headers were removed.

@@ -1,0 +1,54 @@
+// Tests of interceptors/internal/metadata.h: gls's own check of what gRPC
+// accepts as custom metadata agrees with gRPC's functions byte for byte.
+#include "gls/interceptors/internal/metadata.h"
+
+#include <grpc/grpc.h>
+#include <grpc/slice.h>
+
+#include <string>
+#include <vector>
+
+#include "gls/session/metainfo.h"
+#include "gtest/gtest.h"
+
+namespace gls {
+namespace interceptors_internal {
+namespace {
+
+// gRPC's own verdict, through its (slower) C functions.
+bool GrpcAccepts(const std::string& name, const std::string& value) {
+  grpc_slice key = grpc_slice_from_static_buffer(name.data(), name.size());
+  grpc_slice val = grpc_slice_from_static_buffer(value.data(), value.size());
+  if (grpc_header_key_is_legal(key) == 0) return false;
+  if (IsTransportHeader(name)) return false;
+  if (grpc_is_binary_header(key) != 0) return true;
+  return grpc_header_nonbin_value_is_legal(val) != 0;
+}
+
+// Tests that every single byte in a name or in a value, text or binary, gets
+// the same verdict as from gRPC's functions.
+TEST(IsLegalHeaderTest, AgreesWithGrpcForEveryByte) {
+  for (int b = 0; b < 256; ++b) {
+    const std::string c(1, static_cast<char>(b));
+    for (const std::string& name :
+         {std::string("x-") + c, c + "-y", std::string("x") + c + "-bin"}) {
+      EXPECT_EQ(IsLegalHeader(name, "v"), GrpcAccepts(name, "v")) << b;
+    }
+    for (const std::string& value : {c, "a" + c + "b"}) {
+      EXPECT_EQ(IsLegalHeader("x-a", value), GrpcAccepts("x-a", value)) << b;
+      EXPECT_EQ(IsLegalHeader("x-a-bin", value),
+                GrpcAccepts("x-a-bin", value))
+          << b;
+    }
+  }
+  for (const std::string& name :
+       {std::string(), std::string("-bin"), std::string("grpc-timeout"),
+        std::string(":path"), std::string("te"), std::string("user-agent"),
+        std::string("rpc-persist-tenant"), std::string("UPPER")}) {
+    EXPECT_EQ(IsLegalHeader(name, "v"), GrpcAccepts(name, "v")) << name;
+  }
+}
+
+}  // namespace
+}  // namespace interceptors_internal
+}  // namespace gls
