@@ -75,6 +75,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/optional.h"
@@ -569,6 +570,16 @@ void Mask(absl::string_view text, std::string* line) {
   }
 }
 
+// A name or method exactly as DescribeReport quotes it (outgoing.cc's
+// QuoteName): escaped, cut at 64 characters, then its size if it was cut.
+std::string QuotedName(absl::string_view text) {
+  bool cut = false;
+  std::string escaped = gls::EscapeForLog(text, &cut, 64);
+  return absl::StrCat(
+      "\"", escaped, "\"",
+      cut ? absl::StrCat(" (", text.size(), "-byte name)") : "");
+}
+
 // 7. The log line: short, names and sizes only.
 void CheckDescribe(const Run& run) {
   const std::string line = gls::interceptors_internal::DescribeReport(
@@ -581,11 +592,11 @@ void CheckDescribe(const Run& run) {
   // template's words and numbers. A value found in the first but not in the
   // second was written by DescribeReport itself.
   std::string masked = line;
-  Mask(gls::QuoteForLog(run.in.method), &masked);
+  Mask(QuotedName(run.in.method), &masked);
   OutgoingReport blank = run.report;
   for (auto* list : {&blank.over_budget, &blank.illegal}) {
     for (auto& entry : *list) {
-      Mask(gls::QuoteForLog(entry.first), &masked);
+      Mask(QuotedName(entry.first), &masked);
       entry.first.clear();
     }
   }
