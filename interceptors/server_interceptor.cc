@@ -27,10 +27,14 @@ using interceptors_internal::IncomingContext;
 // sync and callback services. Every request is bound, with or without
 // metainfo. The session is captured lazily: it keeps a pointer to the
 // request's metadata as gRPC holds it (this object is its ContextSource) and
-// builds the Context only when something reads it. Before gRPC may free that
-// metadata (when the status is sent, or at the latest when gRPC destroys this
-// interceptor at the end of the call) the session is sealed: built if any
-// copy of it is held elsewhere, detached from the metadata either way.
+// builds the Context only when something reads it. gRPC destroys this
+// interceptor at the end of the call, before the ServerContext that owns the
+// metadata (the interceptors belong to its ServerRpcInfo): the destructor
+// seals the session there, building it if any copy of it is held elsewhere
+// (carried work, outbound calls in flight, copies kept by the handler, also
+// ones made after Finish()), and detaching it from the metadata either way.
+// tests/lazy_capture_test.cc reads such copies after the server is gone,
+// under AddressSanitizer in CI.
 //
 // After the handler's Proceed() returns, gRPC may already have deleted this
 // interceptor and `methods`: only locals are touched then. The binding
@@ -57,12 +61,6 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (methods->QueryInterceptionHookPoint(
-            InterceptionHookPoints::PRE_SEND_STATUS)) {
-      SessionAccess::Seal(session_);
-      methods->Proceed();
-      return;
-    }
     if (!methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       methods->Proceed();
