@@ -14,6 +14,7 @@
 #include "gls/session/internal/session_access.h"
 #include "gls/session/internal/mutex_lock.h"
 #include "gls/session/log.h"
+#include "gls/session/metainfo.h"
 #include "gls/session/session_manager.h"
 
 namespace gls {
@@ -141,7 +142,7 @@ class BackupFactory final
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo* info) override {
     const Session& session = CurSession();
-    if (!session.empty() && config_.handler) {
+    if (!session.empty() && config_.handler && !NothingToDo(session)) {
       return new BackupInterceptor(info, &config_, session);
     }
     if (!config_.policy.strip_persistent.empty()) {
@@ -151,6 +152,28 @@ class BackupFactory final
   }
 
  private:
+  // True if the built-in fallback has nothing to add to any call made under
+  // `session` (a request without persistent values, no lists): the call
+  // then goes out as the caller made it, without an interceptor.
+  bool NothingToDo(const Session& session) const {
+    if (!config_.restore_missing || !config_.policy.forward_headers.empty() ||
+        !config_.policy.strip_persistent.empty()) {
+      return false;
+    }
+    bool found = false;
+    if (session_internal::SessionAccess::WithSource(
+            session, [&](const session_internal::ContextSource& source) {
+              source.ForEachHeader([&](absl::string_view name,
+                                       absl::string_view value) {
+                found = found || (!value.empty() &&
+                                  MetainfoKind(name) == MetaKind::kPersistent);
+              });
+            })) {
+      return !found;
+    }
+    return session.context().persistent().empty();
+  }
+
   Config config_;
   const bool always_;
 };

@@ -109,8 +109,10 @@ struct BackupOptions {
 
 // A factory for grpc::experimental::CreateCustomChannelWithInterceptors.
 // Creates no interceptor for calls made without a bound session, unless
-// `strip_persistent` is set (then every call is checked). Bad list entries are
-// logged and ignored.
+// `strip_persistent` is set (then every call is checked), nor when the
+// handler is RestoreMissingPersistent, there are no lists and the request has
+// no persistent value (nothing to add: the call goes out as made). Bad list
+// entries are logged and ignored.
 std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
 WithContextBackup(BackupOptions options);
 // The same with only a handler and the defaults. An empty handler makes a
