@@ -87,13 +87,10 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
   void ForEachHeader(
       absl::FunctionRef<void(absl::string_view, absl::string_view)> fn)
       const override {
-    std::string key;
     for (const auto& [name_ref, value_ref] : *metadata_) {
       absl::string_view name = interceptors_internal::View(name_ref);
-      if (IsTransportHeader(name)) continue;
-      if (!strip_->empty() &&
-          ParseMetainfoHeader(name, &key) == MetaKind::kPersistent &&
-          std::binary_search(strip_->begin(), strip_->end(), key)) {
+      if (IsTransportHeader(name) ||
+          interceptors_internal::IsStrippedPersistent(name, *strip_)) {
         continue;
       }
       fn(name, interceptors_internal::View(value_ref));

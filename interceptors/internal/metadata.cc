@@ -15,29 +15,21 @@ absl::Time FromGrpcDeadline(std::chrono::system_clock::time_point deadline) {
   return absl::FromChrono(deadline);
 }
 
-bool HasMetainfo(const IncomingMetadata& metadata) {
-  for (const auto& entry : metadata) {
-    MetaKind kind = MetainfoKind(View(entry.first));
-    if (kind == MetaKind::kPersistent || kind == MetaKind::kTransient) {
-      return true;
-    }
-  }
-  return false;
+bool IsStrippedPersistent(absl::string_view name,
+                          const std::vector<std::string>& strip) {
+  if (strip.empty()) return false;
+  std::string key;
+  return ParseMetainfoHeader(name, &key) == MetaKind::kPersistent &&
+         std::binary_search(strip.begin(), strip.end(), key);
 }
 
 Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
                         absl::string_view method, std::string peer,
                         const std::vector<std::string>& strip) {
   Context::Builder builder(Context::Direction::kIncoming);
-  std::string key;
   for (const auto& entry : metadata) {
     absl::string_view name = View(entry.first);
-    if (IsTransportHeader(name)) continue;
-    if (!strip.empty() &&
-        ParseMetainfoHeader(name, &key) == MetaKind::kPersistent &&
-        std::binary_search(strip.begin(), strip.end(), key)) {
-      continue;
-    }
+    if (IsTransportHeader(name) || IsStrippedPersistent(name, strip)) continue;
     builder.AddHeader(name, View(entry.second));
   }
   return builder.SetDeadline(deadline)

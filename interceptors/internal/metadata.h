@@ -34,9 +34,10 @@ inline absl::string_view View(grpc::string_ref s) {
 // gRPC's "no deadline" (time_point::max()) becomes absl::InfiniteFuture().
 absl::Time FromGrpcDeadline(std::chrono::system_clock::time_point deadline);
 
-// True if any header is a persistent or transient metainfo header. Does not
-// allocate.
-bool HasMetainfo(const IncomingMetadata& metadata);
+// True if `name` is a persistent metainfo header whose canonical key is in
+// `strip` (canonical keys, sorted). Allocates only when `strip` is not empty.
+bool IsStrippedPersistent(absl::string_view name,
+                          const std::vector<std::string>& strip);
 
 // The backup context of an incoming request (transient -> upstream), without
 // gRPC's own headers and HTTP/2 pseudo headers, and without the persistent

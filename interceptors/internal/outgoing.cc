@@ -43,23 +43,6 @@ bool IsMetainfoName(absl::string_view name) {
          absl::StartsWithIgnoreCase(name, kBackwardPrefix);
 }
 
-// True if the caller's metainfo headers are exactly cur's values in canonical
-// form: one header per key, canonical names, no empty values. Then the
-// caller's headers can stay as they are.
-bool IsCanonicalCall(const Context& cur, const OutgoingMetadata& metadata) {
-  size_t metainfo = 0;
-  for (const auto& [name, value] : metadata) {
-    MetaKind kind = MetainfoKind(name);
-    if (kind != MetaKind::kPersistent && kind != MetaKind::kTransient) continue;
-    ++metainfo;
-    // The canonical wire form: all lowercase, '-' in the key, never '_'.
-    for (char c : name) {
-      if (c == '_' || absl::ascii_isupper(c)) return false;
-    }
-  }
-  return metainfo == cur.persistent().size() + cur.transient().size();
-}
-
 // True if `suffix` (of a header name) is `key` (canonical) in any spelling.
 bool SameKey(absl::string_view suffix, absl::string_view key) {
   if (suffix.size() != key.size()) return false;
@@ -96,7 +79,7 @@ bool OwnHeader(const OutgoingMetadata& own, absl::string_view name,
 
 // True if the caller's metainfo headers are in canonical wire form: all
 // lowercase, '-' in keys, one header per name, no empty value.
-bool IsCanonicalCallRaw(const OutgoingMetadata& metadata) {
+bool IsCanonicalCall(const OutgoingMetadata& metadata) {
   for (auto it = metadata.begin(); it != metadata.end(); ++it) {
     MetaKind kind = MetainfoKind(it->first);
     if (kind != MetaKind::kPersistent && kind != MetaKind::kTransient) continue;
@@ -215,7 +198,7 @@ OutgoingPolicy MakeOutgoingPolicy(size_t max_added_bytes,
 bool RestoreFromSource(const session_internal::ContextSource& source,
                        const OutgoingPolicy& policy, OutgoingMetadata& metadata,
                        OutgoingReport* report) {
-  if (!IsCanonicalCallRaw(metadata)) return false;
+  if (!IsCanonicalCall(metadata)) return false;
   OutgoingReport local;
   if (report == nullptr) report = &local;
   report->stripped += StripPersistent(policy, metadata);
@@ -250,10 +233,8 @@ size_t StripPersistent(const OutgoingPolicy& policy,
                        OutgoingMetadata& metadata) {
   if (policy.strip_persistent.empty()) return 0;
   size_t removed = 0;
-  std::string key;
   for (auto it = metadata.begin(); it != metadata.end();) {
-    if (ParseMetainfoHeader(it->first, &key) == MetaKind::kPersistent &&
-        policy.Strips(key)) {
+    if (IsStrippedPersistent(it->first, policy.strip_persistent)) {
       it = metadata.erase(it);
       ++removed;
     } else {
@@ -272,7 +253,7 @@ void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
 
   // ctx itself: the caller's headers stay as they are when ctx is cur and
   // they are canonical already; otherwise the call is rebuilt from ctx.
-  if (ctx.SharesRepWith(cur) && IsCanonicalCall(cur, metadata)) {
+  if (ctx.SharesRepWith(cur) && IsCanonicalCall(metadata)) {
     report->stripped += StripPersistent(policy, metadata);
   } else {
     // An entry is the caller's own (free of the budget) if the caller's
