@@ -44,8 +44,8 @@ Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
 bool IsLegalHeader(absl::string_view name, absl::string_view value) {
   if (name.empty()) return false;
   for (char c : name) {
-    bool legal = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || c == '.';
+    bool legal = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_' || c == '.';
     if (!legal) return false;
   }
   if (IsTransportHeader(name)) return false;

@@ -206,8 +206,9 @@ bool RestoreFromSource(const session_internal::ContextSource& source,
   source.ForEachHeader([&](absl::string_view name, absl::string_view value) {
     if (value.empty() || MetainfoKind(name) != MetaKind::kPersistent) return;
     absl::string_view suffix = name.substr(kPersistentPrefix.size());
-    if (HasPersistentKey(metadata, suffix)) return;  // the call's own, or
-                                                     // an earlier value
+    if (HasPersistentKey(metadata, suffix))
+      return;  // the call's own, or
+               // an earlier value
     if (!policy.strip_persistent.empty() &&
         policy.Strips(CanonicalKey(suffix))) {
       ++report->stripped;
