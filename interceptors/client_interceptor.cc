@@ -11,8 +11,8 @@
 #include "gls/interceptors/internal/metadata.h"
 #include "gls/interceptors/internal/outgoing.h"
 #include "gls/interceptors/internal/test_hooks.h"
-#include "gls/session/internal/session_access.h"
 #include "gls/session/internal/mutex_lock.h"
+#include "gls/session/internal/session_access.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
 #include "gls/session/session_manager.h"
@@ -80,7 +80,8 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
     bool done = false;
     if (config_->restore_missing &&
         session_internal::SessionAccess::WithSource(
-            session_, [&](const session_internal::ContextSource& source) {
+            session_,
+            [&](const session_internal::ContextSource& source) {
               done = interceptors_internal::RestoreFromSource(
                   source, config_->policy, metadata, &report);
             }) &&
@@ -131,8 +132,7 @@ class BackupFactory final
     config_.handler = std::move(options.handler);
     using HandlerFn = BackupResult (*)(const Context&, const Context&);
     const HandlerFn* fn = config_.handler.target<HandlerFn>();
-    config_.restore_missing =
-        fn != nullptr && *fn == &RestoreMissingPersistent;
+    config_.restore_missing = fn != nullptr && *fn == &RestoreMissingPersistent;
     config_.policy = interceptors_internal::MakeOutgoingPolicy(
         options.max_added_bytes, options.forward_headers,
         options.strip_persistent, &errors);

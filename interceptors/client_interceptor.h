@@ -128,7 +128,6 @@ WithContextBackup(BackupHandler handler);
 absl::Status RegisterGlobalContextBackup(BackupOptions options);
 absl::Status RegisterGlobalContextBackup(BackupHandler handler);
 
-
 }  // namespace client
 }  // namespace gls
 

@@ -50,9 +50,9 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "gls/session/binding.h"
 #include "gls/session/context.h"
 #include "gls/session/session.h"
-#include "gls/session/binding.h"
 
 namespace gls {
 namespace server {

@@ -37,9 +37,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "gls/session/binding.h"
 #include "gls/session/no_inherit.h"
 #include "gls/session/session.h"
-#include "gls/session/binding.h"
 
 namespace gls {
 

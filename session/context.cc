@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "gls/session/metainfo.h"
 
 namespace gls {
@@ -185,9 +184,7 @@ Context Context::WithoutTransient(absl::string_view key) const {
 Context Context::WithHeader(absl::string_view name,
                             absl::string_view value) const {
   // Metainfo names are refused, also with an empty key.
-  if (name.empty() || absl::StartsWithIgnoreCase(name, kPersistentPrefix) ||
-      absl::StartsWithIgnoreCase(name, kTransientPrefix) ||
-      absl::StartsWithIgnoreCase(name, kBackwardPrefix)) {
+  if (name.empty() || HasMetainfoPrefix(name)) {
     return *this;
   }
   std::string buffer;

@@ -34,6 +34,13 @@ MetaKind KindAndSuffix(absl::string_view header, absl::string_view* suffix) {
 
 }  // namespace
 
+bool HasMetainfoPrefix(absl::string_view header) {
+  for (const PrefixKind& p : kPrefixes) {
+    if (absl::StartsWithIgnoreCase(header, p.prefix)) return true;
+  }
+  return false;
+}
+
 MetaKind MetainfoKind(absl::string_view header) {
   absl::string_view suffix;
   return KindAndSuffix(header, &suffix);

@@ -52,6 +52,10 @@ inline constexpr absl::string_view kBackwardPrefix = "rpc-backward-";
 // prefix (empty key) is kNone.
 MetaKind MetainfoKind(absl::string_view header);
 
+// True if `header` starts with a metainfo prefix (any case), even with an
+// empty key: a name that must never be set as a plain header.
+bool HasMetainfoPrefix(absl::string_view header);
+
 // Returns the kind of `header` and, unless kNone, stores the in-process key
 // (suffix uppercased, '-' -> '_') in `*key`.
 MetaKind ParseMetainfoHeader(absl::string_view header, std::string* key);

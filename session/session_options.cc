@@ -52,9 +52,8 @@ absl::Status ValidateSessionOptions(const SessionOptions& options) {
   }
   rule = GcIntervalRule(options.gc_interval);
   if (!rule.empty()) {
-    bad.push_back(absl::StrCat("gc_interval ",
-                               absl::FormatDuration(options.gc_interval), ": ",
-                               rule));
+    bad.push_back(absl::StrCat(
+        "gc_interval ", absl::FormatDuration(options.gc_interval), ": ", rule));
   }
   if (bad.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(
@@ -110,8 +109,8 @@ SessionOptions ApplySessionConfig(absl::string_view text,
               i, field, "expected a duration such as 1h, 30m, 1h30m, 90s",
               absl::FormatDuration(out.gc_interval)));
         } else if (std::string rule = GcIntervalRule(value); !rule.empty()) {
-          errors->push_back(BadField(i, field, rule,
-                                     absl::FormatDuration(out.gc_interval)));
+          errors->push_back(
+              BadField(i, field, rule, absl::FormatDuration(out.gc_interval)));
         } else {
           out.gc_interval = value;
         }

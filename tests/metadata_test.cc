@@ -36,8 +36,7 @@ TEST(IsLegalHeaderTest, AgreesWithGrpcForEveryByte) {
     }
     for (const std::string& value : {c, "a" + c + "b"}) {
       EXPECT_EQ(IsLegalHeader("x-a", value), GrpcAccepts("x-a", value)) << b;
-      EXPECT_EQ(IsLegalHeader("x-a-bin", value),
-                GrpcAccepts("x-a-bin", value))
+      EXPECT_EQ(IsLegalHeader("x-a-bin", value), GrpcAccepts("x-a-bin", value))
           << b;
     }
   }

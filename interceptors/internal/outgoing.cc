@@ -37,18 +37,14 @@ void SortUnique(std::vector<std::string>& v) {
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
-bool IsMetainfoName(absl::string_view name) {
-  return absl::StartsWithIgnoreCase(name, kPersistentPrefix) ||
-         absl::StartsWithIgnoreCase(name, kTransientPrefix) ||
-         absl::StartsWithIgnoreCase(name, kBackwardPrefix);
-}
-
-// True if `suffix` (of a header name) is `key` (canonical) in any spelling.
-bool SameKey(absl::string_view suffix, absl::string_view key) {
-  if (suffix.size() != key.size()) return false;
-  for (size_t i = 0; i < suffix.size(); ++i) {
-    char c = suffix[i] == '-' ? '_' : absl::ascii_toupper(suffix[i]);
-    if (c != key[i]) return false;
+// True if `a` and `b` (keys, or the key part of header names) name one key:
+// equal once canonical (uppercase, '-' as '_'), without building either.
+bool SameKey(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char ca = a[i] == '-' ? '_' : absl::ascii_toupper(a[i]);
+    char cb = b[i] == '-' ? '_' : absl::ascii_toupper(b[i]);
+    if (ca != cb) return false;
   }
   return true;
 }
@@ -100,15 +96,10 @@ bool HasPersistentKey(const OutgoingMetadata& metadata,
   for (auto it = metadata.lower_bound(std::string(kPersistentPrefix));
        it != metadata.end() && absl::StartsWith(it->first, kPersistentPrefix);
        ++it) {
-    absl::string_view have =
-        absl::string_view(it->first).substr(kPersistentPrefix.size());
-    if (have.size() != suffix.size()) continue;
-    bool same = true;
-    for (size_t i = 0; same && i < have.size(); ++i) {
-      char c = suffix[i] == '_' ? '-' : absl::ascii_tolower(suffix[i]);
-      same = have[i] == c;
+    if (SameKey(absl::string_view(it->first).substr(kPersistentPrefix.size()),
+                suffix)) {
+      return true;
     }
-    if (same) return true;
   }
   return false;
 }
@@ -174,7 +165,7 @@ OutgoingPolicy MakeOutgoingPolicy(size_t max_added_bytes,
     std::string lower = absl::AsciiStrToLower(name);
     if (lower.empty()) {
       reject("forward_headers", name, "empty");
-    } else if (IsMetainfoName(lower)) {
+    } else if (HasMetainfoPrefix(lower)) {
       reject("forward_headers", name,
              "metainfo travels by its own rules, not by the allowlist");
     } else if (IsTransportHeader(lower) || !IsLegalHeader(lower, "x")) {
@@ -206,11 +197,9 @@ bool RestoreFromSource(const session_internal::ContextSource& source,
   source.ForEachHeader([&](absl::string_view name, absl::string_view value) {
     if (value.empty() || MetainfoKind(name) != MetaKind::kPersistent) return;
     absl::string_view suffix = name.substr(kPersistentPrefix.size());
-    if (HasPersistentKey(metadata, suffix))
-      return;  // the call's own, or
-               // an earlier value
-    if (!policy.strip_persistent.empty() &&
-        policy.Strips(CanonicalKey(suffix))) {
+    // The call's own value, or an earlier one of the request, wins.
+    if (HasPersistentKey(metadata, suffix)) return;
+    if (IsStrippedPersistent(name, policy.strip_persistent)) {
       ++report->stripped;
       return;
     }
