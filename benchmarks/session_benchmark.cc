@@ -10,6 +10,9 @@
 //   Gls    gls::CurSession, gls::SessionScope, gls::BindSession, Session::Get
 //          and Set, gls::Wrap, gls::ThreadPool.
 //
+// The observability cases (BM_StatsAdd*, BM_TraceEnabledOff) measure
+// gls/session/stats.h's hot paths against the same kind of baselines.
+//
 // Every case runs at 1 and 2 threads; each thread has its own session, as two
 // concurrent requests do. Per-op figures of the micro cases are CPU time per
 // operation of one thread (Google Benchmark's "CPU" column: CPU time summed
@@ -38,6 +41,7 @@
 #include "gls/session/context.h"
 #include "gls/session/session.h"
 #include "gls/session/session_manager.h"
+#include "gls/session/stats.h"
 #include "gls/session/thread_pool.h"
 
 namespace {
@@ -328,6 +332,42 @@ void BM_WrapRun_Gls(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_WrapRun_Gls)->Threads(1)->Threads(2);
+
+// ---------------------------------------------------------------------------
+// Observability (stats.h): one counter increment, what every RPC does a few
+// times, and the trace switch when off, what every traced event costs.
+//
+//   BM_StatsAdd_Naive  one process-wide std::atomic, fetch_add: what a quick
+//                      implementation does; its cache line moves between
+//                      cores at 2 threads.
+//   BM_StatsAdd        gls::stats_internal::Add (per-thread blocks).
+
+std::atomic<uint64_t> naive_counter{0};
+
+void BM_StatsAdd_Naive(benchmark::State& state) {
+  for (auto _ : state) {
+    naive_counter.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+BENCHMARK(BM_StatsAdd_Naive)->Threads(1)->Threads(2);
+
+void BM_StatsAdd(benchmark::State& state) {
+  for (auto _ : state) {
+    gls::stats_internal::Add(gls::stats_internal::Counter::kValuesRestored);
+  }
+}
+BENCHMARK(BM_StatsAdd)->Threads(1)->Threads(2);
+
+// `if (TraceEnabled()) Trace(...)` with tracing off, as on every traced path.
+void BM_TraceEnabledOff(benchmark::State& state) {
+  gls::stats_internal::SetTraceEnabledForTest(false);
+  for (auto _ : state) {
+    const bool on = gls::stats_internal::TraceEnabled();
+    if (on) gls::stats_internal::Trace("never");
+    benchmark::DoNotOptimize(on);
+  }
+}
+BENCHMARK(BM_TraceEnabledOff)->Threads(1)->Threads(2);
 
 // ---------------------------------------------------------------------------
 // Pool schedule + run, with and without carrying a session: the same

@@ -1,5 +1,6 @@
 #include "gls/interceptors/client_interceptor.h"
 
+#include <grpc/grpc.h>
 #include <grpcpp/client_context.h>
 
 #include <exception>
@@ -8,6 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "gls/interceptors/internal/backward.h"
+#include "gls/interceptors/internal/call_canceller.h"
 #include "gls/interceptors/internal/metadata.h"
 #include "gls/interceptors/internal/outgoing.h"
 #include "gls/interceptors/internal/test_hooks.h"
@@ -16,6 +19,7 @@
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
 #include "gls/session/session_manager.h"
+#include "gls/session/stats.h"
 
 namespace gls {
 namespace client {
@@ -47,19 +51,53 @@ struct Config {
   OutgoingPolicy policy;
 };
 
+// One call. At PRE_SEND_INITIAL_METADATA it rewrites what the call sends
+// (`mode`), then registers the call with the session it was made under so
+// that the session's cancellation reaches it (README, "Cancellation"); at
+// POST_RECV_STATUS it unregisters it and collects the backward values the
+// response carried into that session.
 class BackupInterceptor final : public grpc::experimental::Interceptor {
  public:
-  // `session` empty: only the strip list applies.
+  enum class Mode {
+    kNone,   // send the call as made
+    kStrip,  // only the strip list
+    kApply,  // the handler (or its fallback) and the lists
+  };
+
+  // `config` null: kNone.
   BackupInterceptor(grpc::experimental::ClientRpcInfo* info,
-                    const Config* config, Session session)
-      : info_(info), config_(config), session_(std::move(session)) {}
+                    const Config* config, Mode mode, Session session)
+      : info_(info),
+        config_(config),
+        mode_(config == nullptr ? Mode::kNone : mode),
+        session_(std::move(session)) {}
+  ~BackupInterceptor() override { Unregister(); }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (config_ != nullptr &&
-        methods->QueryInterceptionHookPoint(
+    if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
-      Apply(*methods->GetSendInitialMetadata());
+      OutgoingMetadata& metadata = *methods->GetSendInitialMetadata();
+      if (mode_ == Mode::kApply) {
+        Apply(metadata);
+      } else if (mode_ == Mode::kStrip) {
+        const size_t n =
+            interceptors_internal::StripPersistent(config_->policy, metadata);
+        stats_internal::Add(stats_internal::Counter::kDroppedByList, n);
+      }
+      Register();
+    }
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_STATUS)) {
+      Unregister();
+      if (!session_.empty()) {
+        const size_t n = interceptors_internal::CollectBackward(
+            *methods->GetRecvTrailingMetadata(), session_);
+        if (n > 0 && stats_internal::TraceEnabled()) {
+          stats_internal::Trace(absl::StrCat("backward ", QuoteForLog(method()),
+                                             ": received ", n, " value(s)"));
+        }
+      }
     }
     methods->Proceed();
   }
@@ -69,11 +107,33 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
     return info_->method() == nullptr ? "" : info_->method();
   }
 
-  void Apply(OutgoingMetadata& metadata) {
-    if (session_.empty() || !config_->handler) {
-      interceptors_internal::StripPersistent(config_->policy, metadata);
-      return;
+  // Ties the call to the session's cancellation: cancelled with the request,
+  // at the request's deadline, and at `call_deadline_`.
+  void Register() {
+    using session_internal::SessionAccess;
+    if (!SessionAccess::Cancellable(session_)) return;
+    grpc_call* call = info_->client_context()->c_call();
+    if (call == nullptr) return;
+    session_internal::CancelTarget target;
+    target.call = call;
+    target.ops = &interceptors_internal::GrpcCallCanceller();
+    target.deadline = call_deadline_;
+    if (SessionAccess::AddCancelTarget(session_, target)) {
+      registered_ = call;
+    } else {
+      // The request was cancelled already: so is this call.
+      target.ops->Cancel(call, SessionAccess::CancelStatus(session_));
     }
+  }
+
+  void Unregister() {
+    if (registered_ == nullptr) return;
+    session_internal::SessionAccess::RemoveCancelTarget(session_, registered_);
+    registered_ = nullptr;
+  }
+
+  void Apply(OutgoingMetadata& metadata) {
+    stats_internal::Add(stats_internal::Counter::kBackupsApplied);
     OutgoingReport report;
     // RestoreMissingPersistent on a request captured lazily: restore straight
     // from the request's headers, building neither prev nor cur.
@@ -86,7 +146,7 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
                   source, config_->policy, metadata, &report);
             }) &&
         done) {
-      LogReport(report);
+      Report(report);
       return;
     }
     const Context& prev = session_.context();
@@ -95,22 +155,41 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
     try {
       result = config_->handler(prev, cur);
     } catch (const std::exception& e) {
+      stats_internal::Add(stats_internal::Counter::kHandlerErrors);
       LogError(absl::StrCat("context backup on ", QuoteForLog(method()),
                             ": BackupHandler threw (", QuoteForLog(e.what()),
                             "); the call goes out as the caller made it"));
       result = {cur, false};
     } catch (...) {
+      stats_internal::Add(stats_internal::Counter::kHandlerErrors);
       LogError(absl::StrCat("context backup on ", QuoteForLog(method()),
                             ": BackupHandler threw a non-std exception; the "
                             "call goes out as the caller made it"));
       result = {cur, false};
     }
+    // A deadline the handler put on ctx, earlier than the call's own, is
+    // enforced by cancelling the call then (gRPC fixes a call's deadline
+    // before interceptors run).
+    if (result.ctx.deadline() < cur.deadline()) {
+      call_deadline_ = result.ctx.deadline();
+    }
     interceptors_internal::RewriteCall(prev, cur, result.ctx, result.backup,
                                        config_->policy, metadata, &report);
-    LogReport(report);
+    Report(report);
   }
 
-  void LogReport(const OutgoingReport& report) const {
+  void Report(const OutgoingReport& report) const {
+    using stats_internal::Counter;
+    stats_internal::Add(Counter::kValuesRestored, report.added);
+    stats_internal::Add(Counter::kDroppedByBudget, report.over_budget.size());
+    stats_internal::Add(Counter::kDroppedInvalid, report.illegal.size());
+    stats_internal::Add(Counter::kDroppedByList, report.stripped);
+    if (stats_internal::TraceEnabled()) {
+      stats_internal::Trace(absl::StrCat(
+          "backup ", QuoteForLog(method()), ": added ", report.added,
+          ", dropped ", report.over_budget.size(), " over budget and ",
+          report.illegal.size(), " invalid, stripped ", report.stripped));
+    }
     if (report.ShouldLog()) {
       LogError(interceptors_internal::DescribeReport(method(), config_->policy,
                                                      report));
@@ -119,7 +198,10 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
 
   grpc::experimental::ClientRpcInfo* const info_;
   const Config* const config_;  // null: pass-through
+  const Mode mode_;
   const Session session_;
+  absl::Time call_deadline_ = absl::InfiniteFuture();
+  grpc_call* registered_ = nullptr;  // registered with session_
 };
 
 class BackupFactory final
@@ -141,14 +223,22 @@ class BackupFactory final
 
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo* info) override {
+    using Mode = BackupInterceptor::Mode;
     const Session& session = CurSession();
-    if (!session.empty() && config_.handler && !NothingToDo(session)) {
-      return new BackupInterceptor(info, &config_, session);
+    const Mode rewrite = !config_.policy.strip_persistent.empty()
+                             ? Mode::kStrip
+                             : Mode::kNone;
+    if (!session.empty()) {
+      // Every call under a session is tied to its cancellation and brings
+      // back its backward values, even with nothing to add.
+      const Mode mode =
+          config_.handler && !NothingToDo(session) ? Mode::kApply : rewrite;
+      return new BackupInterceptor(info, &config_, mode, session);
     }
-    if (!config_.policy.strip_persistent.empty()) {
-      return new BackupInterceptor(info, &config_, Session());
+    if (rewrite != Mode::kNone || always_) {
+      return new BackupInterceptor(info, &config_, rewrite, Session());
     }
-    return always_ ? new BackupInterceptor(info, nullptr, Session()) : nullptr;
+    return nullptr;
   }
 
  private:
@@ -222,6 +312,12 @@ absl::Status RegisterGlobalContextBackup(BackupHandler handler) {
   BackupOptions options;
   options.handler = std::move(handler);
   return RegisterGlobalContextBackup(std::move(options));
+}
+
+std::map<std::string, std::string> ReceivedBackwardValues(
+    const grpc::ClientContext& context) {
+  return interceptors_internal::ParseBackward(
+      context.GetServerTrailingMetadata());
 }
 
 }  // namespace client

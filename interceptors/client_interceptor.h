@@ -60,10 +60,12 @@
 #ifndef GLS_INTERCEPTORS_CLIENT_INTERCEPTOR_H_
 #define GLS_INTERCEPTORS_CLIENT_INTERCEPTOR_H_
 
+#include <grpcpp/client_context.h>
 #include <grpcpp/support/client_interceptor.h>
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -127,6 +129,14 @@ WithContextBackup(BackupHandler handler);
 // registering another one through gRPC directly aborts inside gRPC.
 absl::Status RegisterGlobalContextBackup(BackupOptions options);
 absl::Status RegisterGlobalContextBackup(BackupHandler handler);
+
+// The backward values a finished call's response carried ("rpc-backward-"
+// trailing metadata), by canonical key; values gRPC would reject are left
+// out. For callers without a session (a chain's first client); under a
+// session they are also in Session::RecvAllBackwardValues(). Call it after
+// the call finished (its status was received).
+std::map<std::string, std::string> ReceivedBackwardValues(
+    const grpc::ClientContext& context);
 
 }  // namespace client
 }  // namespace gls

@@ -3,10 +3,16 @@
 #include <grpc/grpc.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstddef>
 #include <string>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+#include "gls/interceptors/internal/backward.h"
 #include "gls/interceptors/internal/metadata.h"
+#include "gls/interceptors/internal/request_registry.h"
+#include "gls/session/internal/cancellation.h"
 #include "gls/session/internal/context_source.h"
 #include "gls/session/internal/session_access.h"
 #include "gls/session/internal/thread_inherit.h"
@@ -14,6 +20,7 @@
 #include "gls/session/metainfo.h"
 #include "gls/session/session_manager.h"
 #include "gls/session/session_options.h"
+#include "gls/session/stats.h"
 
 namespace gls {
 namespace server {
@@ -22,6 +29,18 @@ namespace {
 using grpc::experimental::InterceptionHookPoints;
 using interceptors_internal::FromGrpcDeadline;
 using interceptors_internal::IncomingContext;
+
+// One factory's settings, shared by its interceptors.
+struct Config {
+  // Canonical persistent keys dropped on receipt, sorted.
+  std::vector<std::string> strip;
+  bool forward_backward = false;
+  size_t max_backward_bytes = 0;
+};
+
+absl::Status RequestCancelled() {
+  return absl::CancelledError("gls: the incoming request was cancelled");
+}
 
 // Binds the request's session around the Proceed() that runs the handler on
 // sync and callback services. Every request is bound, with or without
@@ -36,6 +55,15 @@ using interceptors_internal::IncomingContext;
 // tests/lazy_capture_test.cc reads such copies after the server is gone,
 // under AddressSanitizer in CI.
 //
+// Cancellation (README, "Cancellation"): gRPC runs the POST_RECV_CLOSE hook
+// when the call is closed; if that happens before the status was sent
+// (PRE_SEND_STATUS), the request was cancelled, and the session is cancelled
+// with every outbound call in flight under it. Callback and completion-queue
+// services get that hook as soon as the close arrives; sync services only
+// when something asks ServerContext::IsCancelled(), so for them this
+// interceptor is the session's poller, which the cancel watcher asks while
+// outbound calls are in flight, until the status is sent.
+//
 // After the handler's Proceed() returns, gRPC may already have deleted this
 // interceptor and `methods`: only locals are touched then. The binding
 // points at `session_` without copying it, so the destructor unbinds it if
@@ -43,38 +71,85 @@ using interceptors_internal::IncomingContext;
 // session, so threads that inherited it (async=true) stop seeing it exactly
 // when the call is over.
 class BackupInterceptor final : public grpc::experimental::Interceptor,
-                                private session_internal::ContextSource {
+                                private session_internal::ContextSource,
+                                private session_internal::CancelPoller {
  public:
-  // `strip`: canonical persistent keys dropped on receipt, sorted.
   BackupInterceptor(grpc::experimental::ServerRpcInfo* info,
-                    const std::vector<std::string>* strip)
-      : info_(info), strip_(strip) {}
+                    const Config* config)
+      : info_(info), config_(config), strip_(&config->strip) {}
   ~BackupInterceptor() override {
     if (session_internal::tls_current.load(std::memory_order_relaxed) ==
         &session_) {
       session_internal::tls_current.store(prev_binding_,
                                           std::memory_order_relaxed);
     }
+    SessionAccess::DetachPoller(session_);
+    interceptors_internal::ForgetRequestSessions(info_->server_context());
     SessionAccess::Seal(session_);
     session_.End();
   }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
-    if (!methods->QueryInterceptionHookPoint(
+    if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
-      methods->Proceed();
+      Bind(methods);  // `this` may be gone after
       return;
     }
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      status_sent_.store(true, std::memory_order_release);
+      SessionAccess::DetachPoller(session_);
+      interceptors_internal::AddBackwardTrailers(
+          session_, config_->forward_backward, config_->max_backward_bytes,
+          method(), *methods->GetSendTrailingMetadata());
+    }
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_CLOSE) &&
+        !status_sent_.load(std::memory_order_acquire)) {
+      // Closed before the status went out: cancelled.
+      const absl::Status why = RequestCancelled();
+      size_t n = SessionAccess::Cancel(session_, why);
+      n += interceptors_internal::CancelRequestSessions(
+          info_->server_context(), why);
+      if (stats_internal::TraceEnabled()) {
+        stats_internal::Trace(absl::StrCat("cancel ", QuoteForLog(method()),
+                                           ": request cancelled; ", n,
+                                           " outbound call(s) cancelled"));
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  absl::string_view method() const {
+    return info_->method() == nullptr ? "" : info_->method();
+  }
+
+  void Bind(grpc::experimental::InterceptorBatchMethods* methods) {
     metadata_ = methods->GetRecvInitialMetadata();
-    session_ = SessionAccess::NewLazy(
-        this, FromGrpcDeadline(info_->server_context()->deadline()));
+    grpc::ServerContextBase* ctx = info_->server_context();
+    session_ = SessionAccess::NewLazy(this, FromGrpcDeadline(ctx->deadline()));
+    // Callback services report the close by themselves.
+    if (dynamic_cast<grpc::CallbackServerContext*>(ctx) == nullptr) {
+      SessionAccess::AttachPoller(session_, this);
+    }
+    stats_internal::Add(stats_internal::Counter::kRequestsBound);
+    if (stats_internal::TraceEnabled()) {
+      stats_internal::Trace(absl::StrCat("bind ", QuoteForLog(method()),
+                                         ": request bound to its session"));
+    }
     session_internal::BorrowedScope scope(&session_);
     prev_binding_ = scope.prev();
     methods->Proceed();  // the handler runs in here; `this` may be gone after
   }
 
- private:
+  // CancelPoller: asked by the cancel watcher until DetachPoller. Sync
+  // services only (IsCancelled() is not safe on completion-queue services,
+  // whose sessions never have calls registered: they bind RequestScope's).
+  bool PollCancelled() override {
+    return info_->server_context()->IsCancelled();
+  }
   using SessionAccess = session_internal::SessionAccess;
 
   // ContextSource: called under the session's lock, before it is sealed.
@@ -98,27 +173,29 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
   }
 
   grpc::experimental::ServerRpcInfo* const info_;
+  const Config* const config_;
   const std::vector<std::string>* const strip_;
   const interceptors_internal::IncomingMetadata* metadata_ = nullptr;
   const Session* prev_binding_ = nullptr;
+  std::atomic<bool> status_sent_{false};
   Session session_;
 };
 
 class BackupFactory final
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  BackupFactory(bool enable, std::vector<std::string> strip)
-      : enable_(enable), strip_(std::move(strip)) {}
+  BackupFactory(bool enable, Config config)
+      : enable_(enable), config_(std::move(config)) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
     if (!enable_) return nullptr;
-    return new BackupInterceptor(info, &strip_);
+    return new BackupInterceptor(info, &config_);
   }
 
  private:
   const bool enable_;
-  const std::vector<std::string> strip_;
+  const Config config_;
 };
 
 }  // namespace
@@ -148,7 +225,11 @@ WithContextBackup(BackupOptions options) {
   }
   std::sort(strip.begin(), strip.end());
   strip.erase(std::unique(strip.begin(), strip.end()), strip.end());
-  return std::make_unique<BackupFactory>(options.enable, std::move(strip));
+  Config config;
+  config.strip = std::move(strip);
+  config.forward_backward = options.forward_backward;
+  config.max_backward_bytes = options.max_backward_bytes;
+  return std::make_unique<BackupFactory>(options.enable, std::move(config));
 }
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
@@ -168,7 +249,9 @@ Context ContextFromServerContext(const grpc::ServerContextBase& context,
 
 RequestScope::RequestScope(const grpc::ServerContextBase& context,
                            absl::string_view method)
-    : scope_(Session(ContextFromServerContext(context, method))) {}
+    : scope_(Session(ContextFromServerContext(context, method))) {
+  interceptors_internal::RegisterRequestSession(&context, scope_.session());
+}
 
 RequestScope::~RequestScope() { scope_.session().End(); }
 

@@ -16,9 +16,17 @@
 //       "rpc-transit-" headers); its context is built from the request's
 //       metadata the first time something reads it. With enable=false the
 //       factory creates no interceptor at all.
+//       Cancellation: when the request is cancelled (its client cancelled,
+//       its deadline passed, its connection dropped), every outbound call in
+//       flight under its session is cancelled (README, "Cancellation").
+//       Backward values the handler set (Session::SetBackwardValue) are sent
+//       to the caller in the response's trailing metadata.
 //   gls::server::RequestScope
 //       For completion-queue (async) services, whose handlers gRPC does not
 //       nest inside interceptors: binds the request's context explicitly.
+//       With the factory installed, the request's cancellation reaches the
+//       scope's session and its calls, as soon as the completion queue
+//       delivers the call's close (the interceptor's POST_RECV_CLOSE).
 //
 // The first enabled factory creates the default SessionManager with
 // {async} overridden by CLOUDWEGO_SESSION_CONFIG_KEY (see session_options.h);
@@ -45,6 +53,7 @@
 #include <grpcpp/server_context.h>
 #include <grpcpp/support/server_interceptor.h>
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -68,6 +77,14 @@ struct BackupOptions {
   // incoming request on receipt: handlers never see them and they never
   // travel on. For edge services whose callers may not set them.
   std::vector<std::string> strip_persistent;
+  // Backward values the request's outbound calls received are also sent to
+  // this request's caller (after the handler's own, which win), so a value
+  // set at the leaf of a chain reaches its first client. Off: only the
+  // handler's own (Session::SetBackwardValue) are sent.
+  bool forward_backward = false;
+  // Budget for the backward values a response carries, counted as name +
+  // value + 32 bytes each; what does not fit is dropped and logged.
+  size_t max_backward_bytes = 4096;
 };
 
 // Returns a factory for ServerBuilder::experimental().SetInterceptorCreators

@@ -4,7 +4,9 @@
 // field of CLOUDWEGO_SESSION_CONFIG_KEY, metadata a BackupHandler produced that
 // gRPC would reject, a BackupHandler that threw) goes through `LogError`, one
 // line per event. By default the line goes to stderr prefixed with "gls: ";
-// programs route it into their own logging with `SetLogSink`.
+// programs route it into their own logging with `SetLogSink`. The opt-in trace
+// log (GLS_TRACE, see stats.h) writes through the same sink; its lines start
+// with "trace: ", so a sink can tell them from errors.
 //
 // Text that comes from outside (an environment variable, a header) is quoted
 // with `QuoteForLog`, so a huge or binary value cannot make a huge or

@@ -2,22 +2,67 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "gls/session/internal/cancel_watcher.h"
+#include "gls/session/internal/cancellation.h"
 #include "gls/session/internal/mutex_lock.h"
 #include "gls/session/internal/recycling_allocator.h"
 #include "gls/session/internal/session_access.h"
 #include "gls/session/internal/spin_lock.h"
 #include "gls/session/internal/value_table.h"
 #include "gls/session/log.h"
+#include "gls/session/metainfo.h"
+#include "gls/session/stats.h"
 
 namespace gls {
 namespace session_internal {
+
+// How often the cancel watcher asks a poller while calls are in flight: the
+// most a sync request's cancellation waits to reach its outbound calls.
+constexpr absl::Duration kPollInterval = absl::Milliseconds(20);
+
+// Backward values of one session. Created on first use.
+class BackwardValues {
+ public:
+  void SetToSend(std::string key, std::string value) {
+    MutexLock lock(&mu_);
+    to_send_[std::move(key)] = std::move(value);
+  }
+  void AddReceived(std::string key, std::string value) {
+    MutexLock lock(&mu_);
+    received_[std::move(key)] = std::move(value);
+  }
+  std::map<std::string, std::string> to_send() const {
+    MutexLock lock(&mu_);
+    return to_send_;
+  }
+  std::map<std::string, std::string> received() const {
+    MutexLock lock(&mu_);
+    return received_;
+  }
+  std::optional<std::string> FindReceived(const std::string& key) const {
+    MutexLock lock(&mu_);
+    auto it = received_.find(key);
+    if (it == received_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::string> to_send_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> received_ ABSL_GUARDED_BY(mu_);
+};
 
 // Threads that inherited a session (async=true) and are still running.
 // Created on first use: sessions no thread inherits pay nothing.
@@ -40,6 +85,7 @@ class Inheritors {
       alive = alive_;
     }
     if (alive.empty()) return;
+    stats_internal::Add(stats_internal::Counter::kInheritanceWarnings);
     constexpr size_t kMaxNamed = 8;
     std::string tids;
     for (size_t i = 0; i < alive.size() && i < kMaxNamed; ++i) {
@@ -81,6 +127,10 @@ class SessionState {
   ~SessionState() {
     delete values_.load(std::memory_order_acquire);
     delete inheritors_.load(std::memory_order_acquire);
+    delete backward_.load(std::memory_order_acquire);
+    // Owners unregister their calls before the last copy goes; a target left
+    // behind still holds a reference.
+    for (const CancelTarget& t : targets_) t.ops->Unref(t.call);
   }
 
   const Context& context() const {
@@ -135,6 +185,160 @@ class SessionState {
     return *inheritors;
   }
 
+  BackwardValues& backward() {
+    BackwardValues* backward = backward_.load(std::memory_order_acquire);
+    if (backward == nullptr) {
+      auto fresh = std::make_unique<BackwardValues>();
+      if (backward_.compare_exchange_strong(backward, fresh.get(),
+                                            std::memory_order_acq_rel)) {
+        backward = fresh.release();
+      }
+    }
+    return *backward;
+  }
+  const BackwardValues* backward_if_any() const {
+    return backward_.load(std::memory_order_acquire);
+  }
+
+  // Cancellation; see SessionAccess.
+  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+
+  absl::Status cancel_status() const {
+    SpinLockHolder hold(&cancel_lock_);
+    return cancel_status_;
+  }
+
+  // Returns false if cancelled already; else registers `target` and sets
+  // `*watch_by` to when the watcher must look at the session (InfiniteFuture:
+  // no need to tell it).
+  bool AddTarget(const CancelTarget& target, absl::Time* watch_by) {
+    SpinLockHolder hold(&cancel_lock_);
+    if (!cancel_status_.ok()) return false;
+    target.ops->Ref(target.call);
+    targets_.push_back(target);
+    absl::Time by = std::min(deadline_, target.deadline);
+    if (poller_ != nullptr) by = std::min(by, absl::Now() + kPollInterval);
+    *watch_by = absl::InfiniteFuture();
+    if (by == absl::InfiniteFuture()) return true;
+    if (!watched_ || target.deadline < deadline_) *watch_by = by;
+    watched_ = true;
+    return true;
+  }
+
+  void RemoveTarget(void* call) {
+    CancelTarget removed;
+    {
+      SpinLockHolder hold(&cancel_lock_);
+      auto it = std::find_if(targets_.begin(), targets_.end(),
+                             [&](const CancelTarget& t) { return t.call == call; });
+      if (it == targets_.end()) return;
+      removed = *it;
+      targets_.erase(it);
+    }
+    removed.ops->Unref(removed.call);
+  }
+
+  size_t Cancel(const absl::Status& why) {
+    absl::InlinedVector<CancelTarget, 4> hold;
+    {
+      SpinLockHolder hold_lock(&cancel_lock_);
+      if (!cancel_status_.ok()) return 0;
+      cancel_status_ = why;
+      cancelled_.store(true, std::memory_order_release);
+      for (const CancelTarget& t : targets_) {
+        t.ops->Ref(t.call);
+        hold.push_back(t);
+      }
+    }
+    // Outside the lock: cancelling may run the calls' completions (and user
+    // code that makes more calls under this session) on this thread.
+    for (const CancelTarget& t : hold) {
+      t.ops->Cancel(t.call, why);
+      t.ops->Unref(t.call);
+    }
+    return hold.size();
+  }
+
+  void AttachPoller(CancelPoller* poller) {
+    SpinLockHolder hold(&cancel_lock_);
+    poller_ = poller;
+  }
+
+  void DetachPoller() {
+    const std::thread::id self = std::this_thread::get_id();
+    for (;;) {
+      {
+        SpinLockHolder hold(&cancel_lock_);
+        poller_ = nullptr;
+        if (polling_thread_ == std::thread::id() || polling_thread_ == self) {
+          return;
+        }
+      }
+      std::this_thread::yield();  // a poll is running on the watcher
+    }
+  }
+
+  size_t WatchPass(absl::Time now, absl::Time* next, bool* poll) {
+    CancelPoller* poller = nullptr;
+    {
+      SpinLockHolder hold(&cancel_lock_);
+      if (targets_.empty() || !cancel_status_.ok()) {
+        watched_ = false;
+        *next = absl::InfiniteFuture();
+        *poll = false;
+        return 0;
+      }
+      poller = poller_;
+      if (poller != nullptr) polling_thread_ = std::this_thread::get_id();
+    }
+    size_t cancelled = 0;
+    if (poller != nullptr) {
+      const bool was_cancelled = poller->PollCancelled();
+      {
+        SpinLockHolder hold(&cancel_lock_);
+        polling_thread_ = std::thread::id();
+      }
+      if (was_cancelled) {
+        cancelled += Cancel(absl::CancelledError(
+            "gls: the incoming request was cancelled"));
+      }
+    }
+    if (deadline_ <= now) {
+      cancelled += Cancel(absl::DeadlineExceededError(
+          "gls: the incoming request's deadline passed"));
+    }
+    absl::InlinedVector<CancelTarget, 4> due;
+    {
+      SpinLockHolder hold(&cancel_lock_);
+      for (CancelTarget& t : targets_) {
+        if (t.deadline <= now) {
+          t.ops->Ref(t.call);
+          due.push_back(t);
+          t.deadline = absl::InfiniteFuture();  // fires once
+        }
+      }
+    }
+    const absl::Status handler_deadline = absl::DeadlineExceededError(
+        "gls: the deadline of the context the BackupHandler returned passed");
+    for (const CancelTarget& t : due) {
+      t.ops->Cancel(t.call, handler_deadline);
+      t.ops->Unref(t.call);
+    }
+    cancelled += due.size();
+
+    SpinLockHolder hold(&cancel_lock_);
+    absl::Time by = absl::InfiniteFuture();
+    if (!targets_.empty() && cancel_status_.ok()) {
+      by = deadline_;
+      for (const CancelTarget& t : targets_) by = std::min(by, t.deadline);
+      if (poller_ != nullptr) by = std::min(by, now + kPollInterval);
+    }
+    *poll = poller_ != nullptr;
+    *next = by;
+    if (by == absl::InfiniteFuture()) watched_ = false;
+    return cancelled;
+  }
+
   std::shared_ptr<const void> Get(KeyId key) const {
     const ValueTable* values = values_.load(std::memory_order_acquire);
     return values == nullptr ? nullptr : values->Get(key);
@@ -172,6 +376,18 @@ class SessionState {
   std::atomic<bool> ended_{false};
   std::atomic<ValueTable*> values_{nullptr};
   std::atomic<Inheritors*> inheritors_{nullptr};
+  std::atomic<BackwardValues*> backward_{nullptr};
+
+  // Cancellation. Most requests register a call or two: no allocation.
+  mutable SpinLock cancel_lock_;
+  std::atomic<bool> cancelled_{false};
+  absl::Status cancel_status_ ABSL_GUARDED_BY(cancel_lock_);
+  absl::InlinedVector<CancelTarget, 2> targets_ ABSL_GUARDED_BY(cancel_lock_);
+  CancelPoller* poller_ ABSL_GUARDED_BY(cancel_lock_) = nullptr;
+  // The thread inside poller_->PollCancelled(), if any.
+  std::thread::id polling_thread_ ABSL_GUARDED_BY(cancel_lock_);
+  // The cancel watcher knows this session.
+  bool watched_ ABSL_GUARDED_BY(cancel_lock_) = false;
 };
 
 std::shared_ptr<const void> GetValue(const SessionState& state, KeyId key) {
@@ -203,8 +419,90 @@ void SessionAccess::Seal(const Session& session) {
 }
 
 absl::Time SessionAccess::Deadline(const Session& session) {
-  return session.state_ == nullptr ? absl::InfiniteFuture()
-                                   : session.state_->deadline();
+  return session.state_ == nullptr || session.detached_
+             ? absl::InfiniteFuture()
+             : session.state_->deadline();
+}
+
+bool SessionAccess::Cancellable(const Session& session) {
+  return session.state_ != nullptr && !session.detached_;
+}
+
+bool SessionAccess::AddCancelTarget(const Session& session,
+                                    CancelTarget target) {
+  if (!Cancellable(session)) return true;
+  absl::Time watch_by;
+  if (!session.state_->AddTarget(target, &watch_by)) return false;
+  if (watch_by != absl::InfiniteFuture()) WatchSession(session, watch_by);
+  return true;
+}
+
+void SessionAccess::RemoveCancelTarget(const Session& session, void* call) {
+  if (Cancellable(session)) session.state_->RemoveTarget(call);
+}
+
+size_t SessionAccess::Cancel(const Session& session, const absl::Status& why) {
+  return Cancellable(session) ? session.state_->Cancel(why) : 0;
+}
+
+absl::Status SessionAccess::CancelStatus(const Session& session) {
+  return Cancellable(session) ? session.state_->cancel_status()
+                              : absl::OkStatus();
+}
+
+void SessionAccess::AttachPoller(const Session& session,
+                                 CancelPoller* poller) {
+  if (Cancellable(session)) session.state_->AttachPoller(poller);
+}
+
+void SessionAccess::DetachPoller(const Session& session) {
+  if (Cancellable(session)) session.state_->DetachPoller();
+}
+
+std::weak_ptr<SessionState> SessionAccess::Weak(const Session& session) {
+  return session.state_;
+}
+
+Session SessionAccess::Lock(const std::weak_ptr<SessionState>& weak) {
+  Session session;
+  session.state_ = weak.lock();
+  return session;
+}
+
+size_t SessionAccess::WatchPass(const Session& session, absl::Time now,
+                                absl::Time* next, bool* poll) {
+  if (!Cancellable(session)) {
+    *next = absl::InfiniteFuture();
+    *poll = false;
+    return 0;
+  }
+  return session.state_->WatchPass(now, next, poll);
+}
+
+std::vector<std::pair<std::string, std::string>> SessionAccess::BackwardToSend(
+    const Session& session) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (session.state_ == nullptr) return out;
+  const BackwardValues* backward = session.state_->backward_if_any();
+  if (backward == nullptr) return out;
+  for (auto& kv : backward->to_send()) out.push_back(std::move(kv));
+  return out;
+}
+
+void SessionAccess::AddReceivedBackward(const Session& session,
+                                        std::string key, std::string value) {
+  if (session.state_ == nullptr) return;
+  session.state_->backward().AddReceived(std::move(key), std::move(value));
+}
+
+std::vector<std::pair<std::string, std::string>>
+SessionAccess::BackwardReceived(const Session& session) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (session.state_ == nullptr) return out;
+  const BackwardValues* backward = session.state_->backward_if_any();
+  if (backward == nullptr) return out;
+  for (auto& kv : backward->received()) out.push_back(std::move(kv));
+  return out;
 }
 
 bool SessionAccess::WithSource(
@@ -222,6 +520,38 @@ bool Session::IsValid() const { return state_ != nullptr && !state_->ended(); }
 
 void Session::End() const {
   if (state_ != nullptr) state_->End();
+}
+
+bool Session::IsCancelled() const {
+  return state_ != nullptr && !detached_ && state_->cancelled();
+}
+
+Session Session::Detach() const {
+  Session copy = *this;
+  copy.detached_ = state_ != nullptr;
+  return copy;
+}
+
+bool Session::SetBackwardValue(absl::string_view key,
+                               absl::string_view value) const {
+  if (state_ == nullptr || key.empty()) return false;
+  state_->backward().SetToSend(CanonicalKey(key), std::string(value));
+  return true;
+}
+
+std::optional<std::string> Session::GetBackwardValue(
+    absl::string_view key) const {
+  if (state_ == nullptr) return std::nullopt;
+  const session_internal::BackwardValues* backward = state_->backward_if_any();
+  if (backward == nullptr) return std::nullopt;
+  return backward->FindReceived(CanonicalKey(key));
+}
+
+std::map<std::string, std::string> Session::RecvAllBackwardValues() const {
+  if (state_ == nullptr) return {};
+  const session_internal::BackwardValues* backward = state_->backward_if_any();
+  return backward == nullptr ? std::map<std::string, std::string>()
+                             : backward->received();
 }
 
 const Context& Session::context() const {

@@ -16,6 +16,19 @@
 // its context and values. The default-constructed Session is empty: it has the
 // empty Context, holds no values, and is never valid.
 //
+// A request's session is also how its cancellation travels (README,
+// "Cancellation"): when the server sees the request cancelled (the client
+// cancelled, its deadline passed, the connection dropped), the session is
+// cancelled, and so is every outbound call in flight under any copy of it.
+// `Detach()` returns a handle to the same context and values that outbound
+// calls do not tie to the request: for work that must outlive a cancelled
+// request.
+//
+// Backward values travel the other way, from a server to its caller, in the
+// response (README, "Backward values"): a handler sets them with
+// `SetBackwardValue`; the caller's session collects the ones its outbound
+// calls received (`GetBackwardValue`, `RecvAllBackwardValues`).
+//
 // Example:
 //
 //   ABSL_CONST_INIT const gls::SessionKey<std::string> kUser("user");
@@ -34,7 +47,10 @@
 #define GLS_SESSION_SESSION_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
+#include <string>
 #include <utility>
 
 #include "absl/strings/string_view.h"
@@ -84,6 +100,31 @@ class Session {
   // The backup context; the empty Context for the empty session.
   const Context& context() const;
 
+  // True once the request behind this session was cancelled (its client
+  // cancelled, its deadline passed or its connection dropped). Always false
+  // for a detached handle and for the empty session.
+  bool IsCancelled() const;
+  // A handle to the same context and values (Set, Get and backward values
+  // are shared) that does not carry the request's cancellation or deadline:
+  // outbound calls made under it are neither cancelled with the request nor
+  // bounded by its deadline. For work that must outlive the request. The
+  // empty session detaches to itself.
+  Session Detach() const;
+  // True for a handle returned by Detach() (or copied from one).
+  bool detached() const { return detached_; }
+
+  // Backward values: sent to this request's caller in the response
+  // (trailing metadata "rpc-backward-<key>"). Keys are canonical (see
+  // metainfo.h); a later value replaces an earlier one. Returns false (and
+  // stores nothing) on the empty session or for an empty key. Values set
+  // after the response's status was sent are not sent.
+  bool SetBackwardValue(absl::string_view key, absl::string_view value) const;
+  // The backward value that outbound calls made under this session received
+  // for `key` (any form), the latest one if several did.
+  std::optional<std::string> GetBackwardValue(absl::string_view key) const;
+  // Every backward value received, by canonical key.
+  std::map<std::string, std::string> RecvAllBackwardValues() const;
+
   // Returns the value stored under `key`, or nullptr.
   template <typename T>
   std::shared_ptr<const T> Get(const SessionKey<T>& key) const {
@@ -103,12 +144,14 @@ class Session {
     return true;
   }
 
-  // True if both are copies of the same session (or both empty).
+  // True if both are copies of the same session (or both empty), detached
+  // handles included.
   bool SameAs(const Session& other) const { return state_ == other.state_; }
 
  private:
   friend struct session_internal::SessionAccess;
   std::shared_ptr<session_internal::SessionState> state_;
+  bool detached_ = false;
 };
 
 }  // namespace gls

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "gls/session/log.h"
+#include "gls/session/stats.h"
 
 namespace gls {
 namespace {
@@ -139,7 +140,10 @@ SessionOptions SessionOptionsFromEnvironment(const SessionOptions& code) {
   if (text == nullptr) return code;
   std::vector<std::string> errors;
   SessionOptions out = ApplySessionConfig(text, code, &errors);
-  for (const std::string& e : errors) LogError(e);
+  for (const std::string& e : errors) {
+    LogError(e);
+    stats_internal::Add(stats_internal::Counter::kEnvironmentErrors);
+  }
   return out;
 }
 

@@ -131,6 +131,7 @@ class Emitter {
         return;
       }
       added_ += size;
+      ++report_.added;
     }
     metadata_.emplace(std::move(name), std::string(value));
   }

@@ -74,11 +74,12 @@ inline size_t HeaderEntrySize(absl::string_view name, absl::string_view value) {
   return name.size() + value.size() + 32;
 }
 
-// What RewriteCall left out.
+// What RewriteCall added beyond the caller's own headers and what it left out.
 struct OutgoingReport {
   std::vector<std::pair<std::string, size_t>> over_budget;  // name, size
   std::vector<std::pair<std::string, size_t>> illegal;      // name, size
   size_t stripped = 0;  // persistent values removed by the strip list
+  size_t added = 0;     // headers added beyond the caller's own
   // True if something was dropped that the program should hear of (the strip
   // list works silently: it is configuration, not an error).
   bool ShouldLog() const { return !over_budget.empty() || !illegal.empty(); }

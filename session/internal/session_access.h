@@ -10,7 +10,11 @@
 //     lazily from the request (internal/context_source.h) and seals them
 //     before gRPC frees the request's metadata;
 //   - the client interceptor reads a lazily captured request straight from
-//     its source, without building its context.
+//     its source, without building its context;
+//   - cancellation: outbound calls register with the session they are made
+//     under; the server interceptor cancels a request's session, or attaches
+//     a poller the cancel watcher asks (internal/cancellation.h);
+//   - backward values: the interceptors send and collect them.
 //
 // Example:
 //
@@ -23,10 +27,18 @@
 #ifndef GLS_SESSION_INTERNAL_SESSION_ACCESS_H_
 #define GLS_SESSION_INTERNAL_SESSION_ACCESS_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "gls/session/internal/cancellation.h"
 #include "gls/session/internal/context_source.h"
 #include "gls/session/session.h"
 
@@ -57,6 +69,59 @@ struct SessionAccess {
   // returns false (read `session.context()` instead).
   static bool WithSource(const Session& session,
                          absl::FunctionRef<void(const ContextSource&)> fn);
+
+  // Cancellation (internal/cancellation.h). A detached handle or the empty
+  // session has none: AddCancelTarget returns true without registering, and
+  // the rest are no-ops.
+  //
+  // True if calls made under `session` need registering: it is neither
+  // empty nor detached.
+  static bool Cancellable(const Session& session);
+  // Registers `target` (taking a reference to its call) and returns true; if
+  // the session is cancelled already, registers nothing and returns false
+  // (the caller cancels the call with CancelStatus()). Makes sure the cancel
+  // watcher looks at the session by the earliest of its deadline and the
+  // target's, and polls it while a poller is attached.
+  static bool AddCancelTarget(const Session& session, CancelTarget target);
+  // Unregisters the target of `call` (releasing the reference); no-op if it
+  // is not registered. After it returns, the session's cancellation no
+  // longer touches `call` through this registration.
+  static void RemoveCancelTarget(const Session& session, void* call);
+  // Cancels the session with `why` (the first cancellation wins) and every
+  // target registered. Returns how many calls were cancelled.
+  static size_t Cancel(const Session& session, const absl::Status& why);
+  // OK, or the status the session was cancelled with.
+  static absl::Status CancelStatus(const Session& session);
+  // Attaches `poller` (the cancel watcher polls the session through it while
+  // calls are registered) / detaches it, waiting for a poll running on
+  // another thread to return. Detaching from inside PollCancelled (the same
+  // thread) does not wait.
+  static void AttachPoller(const Session& session, CancelPoller* poller);
+  static void DetachPoller(const Session& session);
+
+  // For the cancel watcher (internal/cancel_watcher.h): a reference that
+  // does not keep the session's copies counted (Seal ignores it).
+  static std::weak_ptr<SessionState> Weak(const Session& session);
+  static Session Lock(const std::weak_ptr<SessionState>& weak);
+  // One watcher pass over `session` at `now`: polls it if a poller is
+  // attached, cancels it if its deadline passed, cancels targets whose own
+  // deadline passed. Returns how many calls were cancelled, and sets `*next`
+  // to when the session needs looking at again (InfiniteFuture: no more; the
+  // session is then no longer watched) and `*poll` to whether it has a
+  // poller.
+  static size_t WatchPass(const Session& session, absl::Time now,
+                          absl::Time* next, bool* poll);
+
+  // Backward values. The ones a handler set, to send in its response, as
+  // (canonical key, value) pairs.
+  static std::vector<std::pair<std::string, std::string>> BackwardToSend(
+      const Session& session);
+  // Records a backward value an outbound call received (key canonical).
+  static void AddReceivedBackward(const Session& session, std::string key,
+                                  std::string value);
+  // The received ones, as pairs (for forwarding them up the chain).
+  static std::vector<std::pair<std::string, std::string>> BackwardReceived(
+      const Session& session);
 };
 
 }  // namespace session_internal

@@ -1,0 +1,114 @@
+#include "gls/interceptors/internal/backward.h"
+
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gls/session/internal/session_access.h"
+#include "gls/session/log.h"
+#include "gls/session/metainfo.h"
+#include "gls/session/stats.h"
+
+namespace gls {
+namespace interceptors_internal {
+namespace {
+
+// gRPC's metadata limit counts each entry as name + value + 32 bytes.
+constexpr size_t kEntryOverhead = 32;
+constexpr size_t kMaxNamedInLog = 5;
+
+}  // namespace
+
+size_t AddBackwardTrailers(const Session& session, bool forward_received,
+                           size_t max_bytes, absl::string_view method,
+                           OutgoingMetadata& trailers) {
+  using session_internal::SessionAccess;
+  std::vector<std::pair<std::string, std::string>> values =
+      SessionAccess::BackwardToSend(session);
+  if (forward_received) {
+    std::map<std::string, std::string> own(values.begin(), values.end());
+    for (auto& [key, value] : SessionAccess::BackwardReceived(session)) {
+      if (own.count(key) == 0) values.emplace_back(key, std::move(value));
+    }
+  }
+  if (values.empty()) return 0;
+  size_t used = 0;
+  size_t added = 0;
+  std::vector<std::string> over_budget;
+  std::vector<std::string> invalid;
+  for (const auto& [key, value] : values) {
+    std::string name = MetainfoHeaderName(MetaKind::kBackward, key);
+    if (!IsLegalHeader(name, value)) {
+      invalid.push_back(absl::StrCat(QuoteForLog(name), " (", value.size(),
+                                     " bytes)"));
+      stats_internal::Add(stats_internal::Counter::kDroppedInvalid);
+      continue;
+    }
+    const size_t cost = name.size() + value.size() + kEntryOverhead;
+    if (used + cost > max_bytes) {
+      over_budget.push_back(
+          absl::StrCat(QuoteForLog(name), " (", cost, " bytes)"));
+      stats_internal::Add(stats_internal::Counter::kDroppedByBudget);
+      continue;
+    }
+    used += cost;
+    if (stats_internal::TraceEnabled()) {
+      stats_internal::Trace(absl::StrCat("backward ", QuoteForLog(method),
+                                         ": sends ", QuoteForLog(name)));
+    }
+    trailers.emplace(std::move(name), value);
+    ++added;
+  }
+  stats_internal::Add(stats_internal::Counter::kBackwardValuesCarried, added);
+  if (!over_budget.empty() || !invalid.empty()) {
+    std::string line = absl::StrCat("backward values of ", QuoteForLog(method),
+                                    ": dropped");
+    auto name_some = [&](const char* what, const std::vector<std::string>& v) {
+      if (v.empty()) return;
+      absl::StrAppend(&line, " ", v.size(), " ", what, ":");
+      for (size_t i = 0; i < v.size() && i < kMaxNamedInLog; ++i) {
+        absl::StrAppend(&line, i == 0 ? " " : ", ", v[i]);
+      }
+      if (v.size() > kMaxNamedInLog) absl::StrAppend(&line, ", ...");
+      absl::StrAppend(&line, ";");
+    };
+    name_some("over the budget", over_budget);
+    name_some("that gRPC would reject", invalid);
+    absl::StrAppend(&line, " budget ", max_bytes, " bytes");
+    LogError(line);
+  }
+  return added;
+}
+
+std::map<std::string, std::string> ParseBackward(
+    const IncomingMetadata& trailers) {
+  std::map<std::string, std::string> out;
+  for (const auto& [name_ref, value_ref] : trailers) {
+    absl::string_view name = View(name_ref);
+    if (MetainfoKind(name) != MetaKind::kBackward) continue;
+    absl::string_view value = View(value_ref);
+    if (!IsLegalHeader(name, value)) {
+      stats_internal::Add(stats_internal::Counter::kDroppedInvalid);
+      continue;
+    }
+    std::string key;
+    ParseMetainfoHeader(name, &key);
+    out[std::move(key)] = std::string(value);
+  }
+  return out;
+}
+
+size_t CollectBackward(const IncomingMetadata& trailers,
+                       const Session& session) {
+  std::map<std::string, std::string> values = ParseBackward(trailers);
+  for (auto& [key, value] : values) {
+    session_internal::SessionAccess::AddReceivedBackward(session, key,
+                                                         std::move(value));
+  }
+  stats_internal::Add(stats_internal::Counter::kBackwardValuesCarried,
+                      values.size());
+  return values.size();
+}
+
+}  // namespace interceptors_internal
+}  // namespace gls

@@ -1,0 +1,55 @@
+// gls/interceptors/internal/backward.h
+//
+// Internal to gls; not for use outside the library.
+//
+// Backward values on the wire: a server's response carries them as trailing
+// metadata "rpc-backward-<key>" (the mapping of session/metainfo.h); a
+// client collects the ones a response carried.
+//
+// Example:
+//
+//   // Server, before sending the status:
+//   AddBackwardTrailers(session, /*forward_received=*/true, 4096, method,
+//                       *methods->GetSendTrailingMetadata());
+//   // Client, after receiving it:
+//   CollectBackward(*methods->GetRecvTrailingMetadata(), session);
+//
+// Thread-safety: functions are thread-safe.
+
+#ifndef GLS_INTERCEPTORS_INTERNAL_BACKWARD_H_
+#define GLS_INTERCEPTORS_INTERNAL_BACKWARD_H_
+
+#include <cstddef>
+#include <map>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "gls/interceptors/internal/metadata.h"
+#include "gls/session/session.h"
+
+namespace gls {
+namespace interceptors_internal {
+
+// Adds to `trailers` the backward values the handler set on `session` and,
+// with `forward_received`, those its outbound calls received that the handler
+// did not set itself. What gRPC would reject is dropped; what does not fit in
+// `max_bytes` (name + value + 32 bytes each) is dropped; either is logged in
+// one line naming the keys and sizes, never values. Returns how many were
+// added.
+size_t AddBackwardTrailers(const Session& session, bool forward_received,
+                           size_t max_bytes, absl::string_view method,
+                           OutgoingMetadata& trailers);
+
+// The backward values in `trailers` (header -> canonical key), skipping
+// empty keys and values gRPC would reject.
+std::map<std::string, std::string> ParseBackward(
+    const IncomingMetadata& trailers);
+
+// Records ParseBackward(trailers) in `session`; returns how many.
+size_t CollectBackward(const IncomingMetadata& trailers,
+                       const Session& session);
+
+}  // namespace interceptors_internal
+}  // namespace gls
+
+#endif  // GLS_INTERCEPTORS_INTERNAL_BACKWARD_H_

@@ -1,0 +1,44 @@
+#include "gls/interceptors/internal/call_canceller.h"
+
+#include <grpc/grpc.h>
+#include <grpc/status.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gls/session/stats.h"
+
+namespace gls {
+namespace interceptors_internal {
+namespace {
+
+class Canceller final : public session_internal::CallCanceller {
+ public:
+  void Ref(void* call) const override {
+    grpc_call_ref(static_cast<grpc_call*>(call));
+  }
+  void Unref(void* call) const override {
+    grpc_call_unref(static_cast<grpc_call*>(call));
+  }
+  void Cancel(void* call, const absl::Status& why) const override {
+    const std::string message(why.message());
+    grpc_call_cancel_with_status(static_cast<grpc_call*>(call),
+                                 static_cast<grpc_status_code>(why.code()),
+                                 message.c_str(), nullptr);
+    stats_internal::Add(stats_internal::Counter::kCancellationsPropagated);
+    if (stats_internal::TraceEnabled()) {
+      stats_internal::Trace(
+          absl::StrCat("cancel: outbound call cancelled: ", message));
+    }
+  }
+};
+
+}  // namespace
+
+const session_internal::CallCanceller& GrpcCallCanceller() {
+  static const Canceller* const canceller = new Canceller();
+  return *canceller;
+}
+
+}  // namespace interceptors_internal
+}  // namespace gls
