@@ -1,28 +1,41 @@
 // The example greeter client: sends SayHello with the metadata a caller in a
-// Kitex-style chain carries, then prints, as a table, what the last hop
-// received on each path.
+// Kitex-style chain carries, then prints, as a table, what each hop received
+// (the front's own Hop first, then the middle's and the leaf's for each path
+// the front took), and the backward values the response brought back
+// (gls::client::ReceivedBackwardValues: this client has no session).
 //
 //   greeter_client --target=127.0.0.1:PORT --tenant=acme --hop=edge
 //                  --authorization="Bearer secret"    (one command line)
 //
+// --slow sends a request named "slow" (the example leaf works on it for
+// seconds unless cancelled) and prints one line: how the call ended and
+// after how long, e.g. "DEADLINE_EXCEEDED after 301 ms" with
+// --deadline_ms=300. It exits 0 if the call ended OK or DEADLINE_EXCEEDED.
+//
 // --binary_header=NAME=BASE64 also sends the binary header NAME (it must end
 // in "-bin") with the bytes BASE64 decodes to, e.g.
 // --binary_header=rpc-persist-trace-bin=/wD+ sends the bytes ff 00 fe. A hop
-// reports a binary value as "base64:" and its base64 (see greeter_server.cc).
+// reports a binary value as "base64:" and its base64 (see leaf_greeter.h).
 #include <grpcpp/grpcpp.h>
 
+#include <chrono>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/status/status.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gls/interceptors/client_interceptor.h"
 #include "gls/session/log.h"
+#include "gls/session/metainfo.h"
 #include "proto/greeter.grpc.pb.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "front service HOST:PORT");
@@ -34,6 +47,9 @@ ABSL_FLAG(std::string, authorization, "Bearer secret",
 ABSL_FLAG(std::string, binary_header, "",
           "NAME=BASE64: also send binary header NAME (ending in -bin) with the "
           "bytes BASE64 decodes to; empty: none");
+ABSL_FLAG(int, deadline_ms, 10000, "the call's deadline, in milliseconds");
+ABSL_FLAG(bool, slow, false,
+          "send a request named \"slow\" and print how it ended (see above)");
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
@@ -58,12 +74,28 @@ int main(int argc, char** argv) {
   context.AddMetadata("rpc-transit-hop", absl::GetFlag(FLAGS_hop));
   context.AddMetadata("authorization", absl::GetFlag(FLAGS_authorization));
   if (!binary_name.empty()) context.AddMetadata(binary_name, binary_value);
+  const int deadline_ms = absl::GetFlag(FLAGS_deadline_ms);
   context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(10));
+                       std::chrono::milliseconds(deadline_ms));
+  const bool slow = absl::GetFlag(FLAGS_slow);
   gls::examples::HelloRequest request;
-  request.set_name(absl::GetFlag(FLAGS_name));
+  request.set_name(slow ? "slow" : absl::GetFlag(FLAGS_name));
   gls::examples::HelloReply reply;
+  const auto start = std::chrono::steady_clock::now();
   grpc::Status status = stub->SayHello(&context, request, &reply);
+  if (slow) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - start)
+                        .count();
+    const auto code = static_cast<absl::StatusCode>(status.error_code());
+    std::cout << "slow request with a " << deadline_ms
+              << " ms deadline: " << absl::StatusCodeToString(code) << " after "
+              << ms << " ms" << std::endl;
+    return code == absl::StatusCode::kOk ||
+                   code == absl::StatusCode::kDeadlineExceeded
+               ? 0
+               : 1;
+  }
   if (!status.ok()) {
     // The message comes from the server: quoted, escaped and capped.
     std::cerr << "SayHello failed: " << status.error_code() << " "
@@ -77,13 +109,14 @@ int main(int argc, char** argv) {
             << "  rpc-transit-hop=" << absl::GetFlag(FLAGS_hop)
             << "  authorization=" << absl::GetFlag(FLAGS_authorization)
             << "\nreply: " << reply.message()
-            << "\n\nwhat the last hop received (- = not received):\n";
-  std::cout << std::left << std::setw(16) << "via" << std::setw(8) << "service";
+            << "\n\nwhat each hop received (via: the front's path to it; - = "
+               "not received):\n";
+  std::cout << std::left << std::setw(8) << "service" << std::setw(16) << "via";
   for (const auto& c : columns) std::cout << std::setw(22) << c;
   std::cout << "other headers\n";
   for (const auto& hop : reply.hops()) {
-    std::cout << std::setw(16) << (hop.via().empty() ? "-" : hop.via())
-              << std::setw(8) << hop.service();
+    std::cout << std::setw(8) << hop.service() << std::setw(16)
+              << (hop.via().empty() ? "-" : hop.via());
     for (const auto& c : columns) {
       auto it = hop.metadata().find(c);
       std::cout << std::setw(22)
@@ -97,5 +130,15 @@ int main(int argc, char** argv) {
     }
     std::cout << (others.empty() ? "-" : others) << "\n";
   }
+  // Set by the leaf, forwarded by the middle and the front.
+  std::string backward;
+  for (const auto& [key, value] :
+       gls::client::ReceivedBackwardValues(context)) {
+    absl::StrAppend(&backward, backward.empty() ? "" : " ",
+                    gls::MetainfoHeaderName(gls::MetaKind::kBackward, key), "=",
+                    value);
+  }
+  std::cout << "backward values the client received: "
+            << (backward.empty() ? "none" : backward) << "\n";
   return 0;
 }

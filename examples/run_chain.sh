@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# Runs the example chain: client -> front -> leaf, on free loopback ports,
-# with CLOUDWEGO_SESSION_CONFIG_KEY=true,10,1h on the servers. Prints the
-# client's table, stops the servers it started, and exits with the client's
-# status. With --compare, also runs a front with --backup=false (the "before").
-# Further arguments are passed to every greeter_client run.
+# Runs the example chain client -> front -> middle -> leaf on free loopback
+# ports, with CLOUDWEGO_SESSION_CONFIG_KEY=true,10,1h on the servers:
+#   1. one request: the client's table of what each hop received, and the
+#      backward values the response brought back to the client;
+#   2. one "slow" request with a 300 ms deadline, and the leaf's log lines
+#      saying when it saw the cancellation (one per path of the front);
+#   3. stops the servers (SIGTERM) and prints the gls counters each one logs
+#      at exit (gls::FormatStats; counters at zero left out).
+# With --compare, then runs 1 and 2 on a second chain whose servers are all
+# started with --backup=false (the "before"). Further arguments are passed to
+# every greeter_client run. Exits non-zero if a client or server fails.
+# With GLS_TRACE=1 in the environment, also prints each server's log (gls's
+# trace lines) after its chain is stopped.
 #
 #   examples/run_chain.sh BIN_DIR [--compare] [CLIENT_FLAG...]
 set -euo pipefail
@@ -16,43 +24,109 @@ if [ "${1:-}" = --compare ]; then
 fi
 client_flags=("$@")
 export CLOUDWEGO_SESSION_CONFIG_KEY=true,10,1h
+# The front calls the middle on three paths, so a request reaches the leaf
+# three times.
+front_paths=3
+deadline_ms=300
 work=$(mktemp -d)
-pids=()
+declare -A pid_of=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  for pid in "${pid_of[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pid_of[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-# start NAME ARGS...: starts a server, waits for its port, prints it.
+# start NAME ARGS...: starts a server whose log is $work/NAME.out, waits for
+# its port, stores it in $port.
 start() {
   local name=$1
   shift
   "$bin/greeter_server" --port=0 "$@" >"$work/$name.out" 2>&1 &
-  pids+=($!)
-  local port=""
+  pid_of[$name]=$!
+  port=""
   for _ in $(seq 1 100); do
-    port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$name.out")
-    [ -n "$port" ] && break
+    port=$(sed -n 's/.* listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")
+    [ -n "$port" ] && return 0
     sleep 0.1
   done
-  if [ -z "$port" ]; then
-    echo "$name did not start:" >&2
-    cat "$work/$name.out" >&2
-    return 1
-  fi
-  echo "$port"
+  echo "$name did not start:" >&2
+  cat "$work/$name.out" >&2
+  return 1
 }
 
-leaf=$(start leaf --name=leaf)
-front=$(start front --backend="127.0.0.1:$leaf" --name=front)
-echo "== with gls: client -> front (127.0.0.1:$front) -> leaf (127.0.0.1:$leaf)"
-echo "   CLOUDWEGO_SESSION_CONFIG_KEY=$CLOUDWEGO_SESSION_CONFIG_KEY"
-"$bin/greeter_client" --target="127.0.0.1:$front" ${client_flags[@]+"${client_flags[@]}"}
-if [ "$compare" = --compare ]; then
-  plain=$(start plain --backend="127.0.0.1:$leaf" --name=front --backup=false)
+# stop NAME: SIGTERM, then waits for the server to exit.
+stop() {
+  kill -TERM "${pid_of[$1]}"
+  local status=0
+  wait "${pid_of[$1]}" || status=$?
+  unset "pid_of[$1]"
+  if [ "$status" != 0 ]; then
+    echo "$1 exited with status $status:" >&2
+    cat "$work/$1.out" >&2
+    return 1
+  fi
+}
+
+# chain SUFFIX SERVER_FLAG...: starts leaf, middle and front (log names end
+# in SUFFIX), runs the two requests, stops the servers.
+chain() {
+  local suffix=$1
+  shift
+  local leaf middle front
+  start "leaf$suffix" --name=leaf "$@"
+  leaf=$port
+  start "middle$suffix" --name=middle --backend="127.0.0.1:$leaf" \
+    --paths=handler-thread "$@"
+  middle=$port
+  start "front$suffix" --name=front --backend="127.0.0.1:$middle" "$@"
+  front=$port
+  echo "   client -> front (127.0.0.1:$front) -> middle (127.0.0.1:$middle) -> leaf (127.0.0.1:$leaf)"
+  "$bin/greeter_client" --target="127.0.0.1:$front" \
+    ${client_flags[@]+"${client_flags[@]}"}
   echo
-  echo "== without gls (front started with --backup=false): the same handler forgets the request"
-  "$bin/greeter_client" --target="127.0.0.1:$plain" ${client_flags[@]+"${client_flags[@]}"}
+  "$bin/greeter_client" --target="127.0.0.1:$front" --slow \
+    --deadline_ms="$deadline_ms" ${client_flags[@]+"${client_flags[@]}"}
+  # The leaf logs one line per slow call when it stops working on it.
+  local log="$work/leaf$suffix.out"
+  for _ in $(seq 1 100); do
+    [ "$(grep -c ': slow call ' "$log")" -ge "$front_paths" ] && break
+    sleep 0.1
+  done
+  grep ': slow call ' "$log" || echo "(the leaf logged no slow call)"
+  for name in front middle leaf; do stop "$name$suffix"; done
+}
+
+# counters SUFFIX: each server's "gls counters:" line, zeros left out.
+counters() {
+  echo "gls counters at exit (gls::FormatStats; zeros left out):"
+  for name in front middle leaf; do
+    sed -n 's/^[a-z]* gls counters: //p' "$work/$name$1.out" |
+      awk -v n="$name" '{
+        line = ""
+        for (i = 1; i <= NF; i++) if ($i !~ /=0$/) line = line " " $i
+        printf "%-7s%s\n", n, line
+      }'
+  done
+}
+
+# logs SUFFIX: with GLS_TRACE set, each server's whole log.
+logs() {
+  [ -n "${GLS_TRACE:-}" ] || return 0
+  for name in front middle leaf; do
+    echo "-- $name$1 log:"
+    cat "$work/$name$1.out"
+  done
+}
+
+echo "== with gls (CLOUDWEGO_SESSION_CONFIG_KEY=$CLOUDWEGO_SESSION_CONFIG_KEY)"
+chain ""
+echo
+counters ""
+logs ""
+if [ "$compare" = --compare ]; then
+  echo
+  echo "== without gls (every server started with --backup=false): the same handlers forget the request"
+  chain -plain --backup=false
+  logs -plain
 fi

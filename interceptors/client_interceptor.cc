@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "gls/interceptors/internal/backward.h"
@@ -109,7 +110,9 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
 
   // Ties the call to the session's cancellation: cancelled with the request,
   // at the request's deadline, and at `call_deadline_`.
-  void Register() {
+  // Register, Unregister and Apply are not inlined, so
+  // benchmarks/count_instructions.py sees them.
+  ABSL_ATTRIBUTE_NOINLINE void Register() {
     using session_internal::SessionAccess;
     if (!SessionAccess::Cancellable(session_)) return;
     grpc_call* call = info_->client_context()->c_call();
@@ -126,13 +129,13 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
     }
   }
 
-  void Unregister() {
+  ABSL_ATTRIBUTE_NOINLINE void Unregister() {
     if (registered_ == nullptr) return;
     session_internal::SessionAccess::RemoveCancelTarget(session_, registered_);
     registered_ = nullptr;
   }
 
-  void Apply(OutgoingMetadata& metadata) {
+  ABSL_ATTRIBUTE_NOINLINE void Apply(OutgoingMetadata& metadata) {
     stats_internal::Add(stats_internal::Counter::kBackupsApplied);
     OutgoingReport report;
     // RestoreMissingPersistent on a request captured lazily: restore straight
@@ -225,9 +228,8 @@ class BackupFactory final
       grpc::experimental::ClientRpcInfo* info) override {
     using Mode = BackupInterceptor::Mode;
     const Session& session = CurSession();
-    const Mode rewrite = !config_.policy.strip_persistent.empty()
-                             ? Mode::kStrip
-                             : Mode::kNone;
+    const Mode rewrite =
+        !config_.policy.strip_persistent.empty() ? Mode::kStrip : Mode::kNone;
     if (!session.empty()) {
       // Every call under a session is tied to its cancellation and brings
       // back its backward values, even with nothing to add.

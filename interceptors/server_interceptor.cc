@@ -110,8 +110,8 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
       // Closed before the status went out: cancelled.
       const absl::Status why = RequestCancelled();
       size_t n = SessionAccess::Cancel(session_, why);
-      n += interceptors_internal::CancelRequestSessions(
-          info_->server_context(), why);
+      n += interceptors_internal::CancelRequestSessions(info_->server_context(),
+                                                        why);
       if (stats_internal::TraceEnabled()) {
         stats_internal::Trace(absl::StrCat("cancel ", QuoteForLog(method()),
                                            ": request cancelled; ", n,
@@ -135,9 +135,23 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
       SessionAccess::AttachPoller(session_, this);
     }
     stats_internal::Add(stats_internal::Counter::kRequestsBound);
+    // Persistent values the strip list drops on receipt (dropped_by_list).
+    size_t stripped = 0;
+    if (!strip_->empty()) {
+      for (const auto& entry : *metadata_) {
+        if (interceptors_internal::IsStrippedPersistent(
+                interceptors_internal::View(entry.first), *strip_)) {
+          ++stripped;
+        }
+      }
+      stats_internal::Add(stats_internal::Counter::kDroppedByList, stripped);
+    }
     if (stats_internal::TraceEnabled()) {
-      stats_internal::Trace(absl::StrCat("bind ", QuoteForLog(method()),
-                                         ": request bound to its session"));
+      stats_internal::Trace(absl::StrCat(
+          "bind ", QuoteForLog(method()), ": request bound to its session",
+          stripped == 0
+              ? ""
+              : absl::StrCat("; stripped ", stripped, " persistent value(s)")));
     }
     session_internal::BorrowedScope scope(&session_);
     prev_binding_ = scope.prev();

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Quick start, command 1: sets up a fresh Debian 12 machine (installs missing
 # packages), builds the example greeter and runs the chain
-# client -> front -> leaf with CLOUDWEGO_SESSION_CONFIG_KEY=true,10,1h.
+# client -> front -> middle -> leaf with CLOUDWEGO_SESSION_CONFIG_KEY=true,10,1h
+# (examples/run_chain.sh: persistent, transient and backward values,
+# cancellation, counters), then the same chain without gls. With GLS_TRACE=1
+# it also prints each server's log, with gls's trace lines.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh

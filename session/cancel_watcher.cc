@@ -1,104 +1,123 @@
 #include "gls/session/internal/cancel_watcher.h"
 
-#include <algorithm>
+#include <array>
+#include <atomic>
 #include <cstdint>
-#include <memory>
 #include <thread>
-#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "gls/session/internal/mutex_lock.h"
 #include "gls/session/internal/session_access.h"
+#include "gls/session/internal/spin_lock.h"
 #include "gls/session/no_inherit.h"
 
 namespace gls {
 namespace session_internal {
-namespace {
 
-// The watched sessions and the thread that looks at them. Leaked on purpose:
-// the thread runs until the process exits.
+// The listed sessions, in shards of intrusive lists, and the thread that
+// looks at them. Leaked on purpose: the thread runs until the process exits.
 class Watcher {
  public:
-  void Watch(const Session& session, absl::Time by) {
-    std::weak_ptr<SessionState> weak = SessionAccess::Weak(session);
-    MutexLock lock(&mu_);
-    Entry& entry = entries_[weak.lock().get()];
-    entry.weak = std::move(weak);
-    entry.next = std::min(entry.next, by);
-    ++entry.generation;
-    if (!started_) {
-      started_ = true;
-      NoInheritScope no_inherit;
-      std::thread([this] { Run(); }).detach();
+  Watcher() {
+    NoInheritScope no_inherit;
+    std::thread([this] { Run(); }).detach();
+  }
+
+  void Start(WatchNode* node) {
+    static std::atomic<uint32_t> next_shard{0};
+    thread_local const int my_shard = static_cast<int>(
+        next_shard.fetch_add(1, std::memory_order_relaxed) % kShards);
+    Shard& shard = shards_[my_shard];
+    {
+      SpinLockHolder hold(&shard.lock);
+      node->shard_ = my_shard;
+      node->prev_ = nullptr;
+      node->next_ = shard.head;
+      if (shard.head != nullptr) shard.head->prev_ = node;
+      shard.head = node;
     }
-    if (by < wake_) cv_.Signal();
+    // Pairs with Park(): either the watcher sees the count, or this thread
+    // sees it parked and wakes it.
+    listed_.fetch_add(1, std::memory_order_seq_cst);
+    if (parked_.load(std::memory_order_seq_cst)) {
+      MutexLock lock(&mu_);
+      cv_.Signal();
+    }
+  }
+
+  void Stop(WatchNode* node) {
+    Shard& shard = shards_[node->shard_];
+    {
+      SpinLockHolder hold(&shard.lock);
+      if (node->prev_ != nullptr) {
+        node->prev_->next_ = node->next_;
+      } else {
+        shard.head = node->next_;
+      }
+      if (node->next_ != nullptr) node->next_->prev_ = node->prev_;
+      node->prev_ = node->next_ = nullptr;
+      node->shard_ = -1;
+    }
+    listed_.fetch_sub(1, std::memory_order_relaxed);
   }
 
  private:
-  struct Entry {
-    std::weak_ptr<SessionState> weak;
-    absl::Time next = absl::InfiniteFuture();
-    uint64_t generation = 0;
-  };
-  struct Due {
-    const SessionState* key;
-    std::weak_ptr<SessionState> weak;
-    uint64_t generation;
+  static constexpr int kShards = 16;
+  // Idle this long, the watcher parks instead of ticking.
+  static constexpr absl::Duration kParkAfter = absl::Seconds(1);
+
+  struct alignas(64) Shard {
+    SpinLock lock;
+    WatchNode* head ABSL_GUARDED_BY(lock) = nullptr;
   };
 
   void Run() {
+    std::vector<Session> sessions;
+    absl::Time idle_since = absl::Now();
     for (;;) {
-      std::vector<Due> due;
-      {
-        MutexLock lock(&mu_);
-        for (;;) {
-          const absl::Time now = absl::Now();
-          wake_ = absl::InfiniteFuture();
-          for (const auto& [key, entry] : entries_) {
-            if (entry.next <= now) {
-              due.push_back({key, entry.weak, entry.generation});
-            } else {
-              wake_ = std::min(wake_, entry.next);
-            }
-          }
-          if (!due.empty()) break;
-          WaitWithTimeout(&cv_, &mu_, wake_ - now);
+      absl::SleepFor(kWatchTick);
+      if (listed_.load(std::memory_order_relaxed) == 0) {
+        if (absl::Now() - idle_since >= kParkAfter) {
+          Park();
+          idle_since = absl::Now();
+        }
+        continue;
+      }
+      idle_since = absl::Now();
+      // Strong references taken under the shard locks, used outside them: a
+      // pass cancels calls and may run gRPC's hooks.
+      for (Shard& shard : shards_) {
+        SpinLockHolder hold(&shard.lock);
+        for (WatchNode* n = shard.head; n != nullptr; n = n->next_) {
+          Session session = SessionAccess::LockState(n->owner_);
+          if (!session.empty()) sessions.push_back(std::move(session));
         }
       }
-      // Outside the lock: a pass cancels calls and may run gRPC's hooks.
-      std::vector<absl::Time> next(due.size(), absl::InfiniteFuture());
-      for (size_t i = 0; i < due.size(); ++i) {
-        Session session = SessionAccess::Lock(due[i].weak);
-        bool poll = false;
-        if (!session.empty()) {
-          SessionAccess::WatchPass(session, absl::Now(), &next[i], &poll);
-        }
+      const absl::Time now = absl::Now();
+      for (const Session& session : sessions) {
+        SessionAccess::WatchPass(session, now);
       }
-      MutexLock lock(&mu_);
-      for (size_t i = 0; i < due.size(); ++i) {
-        auto it = entries_.find(due[i].key);
-        if (it == entries_.end()) continue;
-        if (it->second.generation != due[i].generation) {
-          // Watch() ran meanwhile: keep its time, and ours if earlier.
-          it->second.next = std::min(it->second.next, next[i]);
-        } else if (next[i] == absl::InfiniteFuture()) {
-          entries_.erase(it);
-        } else {
-          it->second.next = next[i];
-        }
-      }
+      sessions.clear();  // outside the shard locks: may free sessions
     }
   }
 
-  absl::Mutex mu_;
+  void Park() {
+    MutexLock lock(&mu_);
+    parked_.store(true, std::memory_order_seq_cst);
+    while (listed_.load(std::memory_order_seq_cst) == 0) cv_.Wait(&mu_);
+    parked_.store(false, std::memory_order_relaxed);
+  }
+
+  std::array<Shard, kShards> shards_;
+  std::atomic<int64_t> listed_{0};
+  std::atomic<bool> parked_{false};
+  absl::Mutex mu_;  // only to park and wake
   absl::CondVar cv_;
-  absl::flat_hash_map<const SessionState*, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  absl::Time wake_ ABSL_GUARDED_BY(mu_) = absl::InfiniteFuture();
-  bool started_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+namespace {
 
 Watcher& TheWatcher() {
   static Watcher* const watcher = new Watcher();
@@ -107,10 +126,9 @@ Watcher& TheWatcher() {
 
 }  // namespace
 
-void WatchSession(const Session& session, absl::Time by) {
-  if (!SessionAccess::Cancellable(session)) return;
-  TheWatcher().Watch(session, by);
-}
+void StartWatching(WatchNode* node) { TheWatcher().Start(node); }
+
+void StopWatching(WatchNode* node) { TheWatcher().Stop(node); }
 
 }  // namespace session_internal
 }  // namespace gls

@@ -1,9 +1,21 @@
 #!/usr/bin/env bash
-# Runs the example chain as README's run command does and checks the table's
-# facts: the tenant reaches the leaf on all three paths; the transient value
-# and authorization never do; without gls the tenant is lost. Then sends a
-# persistent binary header whose bytes are not UTF-8: the leaf must still
-# reply, reporting it as "base64:..." (see examples/greeter_server.cc).
+# Runs the example chain client -> front -> middle -> leaf as README's run
+# command does (examples/run_chain.sh --compare) and checks, from its output:
+#   1. persistent: the tenant reaches the middle and the leaf on all three of
+#      the front's paths (two hops); without gls it is lost;
+#   2. transient: rpc-transit-hop is seen by the front only, never by the
+#      middle or the leaf; authorization likewise;
+#   3. backward: the leaf's rpc-backward-served-by comes back to the client
+#      (forwarded by middle and front); without gls it does not;
+#   4. cancellation: the slow request's 300 ms deadline passes, and the leaf
+#      sees each of its three slow calls cancelled after about 300 ms (well
+#      before its 2000 ms of work); without gls it works them to the end;
+#   5. counters: each server's gls::FormatStats line at exit counts the
+#      requests it bound, the cancellations it propagated and the backward
+#      values it carried.
+# Then sends a persistent binary header whose bytes are not UTF-8: the middle
+# and the leaf must still reply, reporting it as "base64:..." (see
+# examples/leaf_greeter.h).
 #   tests/example_chain_test.sh BIN_DIR
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,30 +25,92 @@ echo "$out"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 with=$(echo "$out" | sed -n '/^== with gls/,/^== without gls/p')
 without=$(echo "$out" | sed -n '/^== without gls/,$p')
-for via in handler-thread thread-pool std-async; do
-  row=$(echo "$with" | awk -v v="$via" '$1 == v')
-  [ -n "$row" ] || fail "no row for $via"
-  set -- $row
-  [ "$2" = leaf ] || fail "$via: service is $2"
-  [ "$3" = acme ] || fail "$via: tenant did not reach the leaf ($3)"
-  [ "$4" = - ] || fail "$via: the transient value reached the leaf ($4)"
-  [ "$5" = - ] || fail "$via: authorization reached the leaf ($5)"
-  row=$(echo "$without" | awk -v v="$via" '$1 == v')
-  set -- $row
-  [ "$3" = - ] || fail "$via without gls: tenant should be lost ($3)"
-done
-echo "PASS: tenant on all three paths; no transient value, no authorization"
+[ -n "$with" ] || fail "no \"== with gls\" section"
+[ -n "$without" ] || fail "no \"== without gls\" section"
+paths="handler-thread thread-pool std-async"
 
-# The bytes ff 00 fe: not UTF-8, so a leaf copying them into the reply's
+# row SECTION SERVICE VIA: the table row (service, via, tenant, hop,
+# authorization, other headers; "Bearer secret" counts as two fields).
+row() { echo "$1" | awk -v s="$2" -v v="$3" '$1 == s && $2 == v'; }
+
+# 1 and 2: the table.
+set -- $(row "$with" front -)
+[ $# -gt 0 ] || fail "no row for the front"
+[ "$3" = acme ] || fail "front: tenant not received ($3)"
+[ "$4" = edge ] || fail "front: the transient value not received ($4)"
+[ "$5 $6" = "Bearer secret" ] || fail "front: authorization not received ($5 $6)"
+for via in $paths; do
+  for service in middle leaf; do
+    set -- $(row "$with" "$service" "$via")
+    [ $# -gt 0 ] || fail "no row for $service via $via"
+    [ "$3" = acme ] || fail "$service via $via: tenant did not reach it ($3)"
+    [ "$4" = - ] || fail "$service via $via: the transient value reached it ($4)"
+    [ "$5" = - ] || fail "$service via $via: authorization reached it ($5)"
+    set -- $(row "$without" "$service" "$via")
+    [ $# -gt 0 ] || fail "without gls: no row for $service via $via"
+    [ "$3" = - ] || fail "$service via $via without gls: tenant should be lost ($3)"
+  done
+done
+echo "PASS 1, 2: tenant at the middle and the leaf on all three paths;" \
+  "transient value and authorization at the front only"
+
+# 3: backward values.
+echo "$with" | grep -qx 'backward values the client received: rpc-backward-served-by=leaf' ||
+  fail "the leaf's backward value did not reach the client"
+echo "$without" | grep -qx 'backward values the client received: none' ||
+  fail "without gls: the client should receive no backward value"
+echo "PASS 3: the leaf's backward value reaches the client"
+
+# 4: cancellation.
+echo "$with" | grep -qE '^slow request with a 300 ms deadline: DEADLINE_EXCEEDED after [0-9]+ ms$' ||
+  fail "the slow request did not end with DEADLINE_EXCEEDED"
+cancelled=$(echo "$with" | sed -n 's/^leaf: slow call cancelled after \([0-9]*\) ms (of 2000 ms of work)$/\1/p')
+[ "$(echo "$with" | grep -c '^leaf: slow call ')" = 3 ] &&
+  [ "$(echo "$cancelled" | grep -c .)" = 3 ] ||
+  fail "the leaf did not see its 3 slow calls cancelled"
+for ms in $cancelled; do
+  # About 300 ms: well after the start, well before the 2000 ms of work.
+  [ "$ms" -ge 100 ] && [ "$ms" -lt 1500 ] ||
+    fail "the leaf saw a slow call cancelled after $ms ms, not about 300"
+done
+[ "$(echo "$without" | grep -c '^leaf: slow call finished after [0-9]* ms, never cancelled$')" = 3 ] ||
+  fail "without gls: the leaf should work its 3 slow calls to the end"
+echo "PASS 4: the leaf saw its slow calls cancelled after" $cancelled "ms"
+
+# 5: counters.
+# counter SERVICE NAME: the value of counter NAME in SERVICE's line (0 if
+# left out as zero).
+counter() {
+  local line
+  line=$(echo "$with" | sed -n '/^gls counters at exit/,/^$/p' | awk -v s="$1" '$1 == s')
+  [ -n "$line" ] || fail "no counters line for $1"
+  echo "$line" | tr ' ' '\n' | sed -n "s/^$2=//p" | grep . || echo 0
+}
+[ "$(counter front requests_bound)" = 2 ] || fail "front: requests_bound"
+[ "$(counter middle requests_bound)" = 6 ] || fail "middle: requests_bound"
+[ "$(counter leaf requests_bound)" = 6 ] || fail "leaf: requests_bound"
+[ "$(counter front values_restored)" = 6 ] || fail "front: values_restored"
+[ "$(counter middle values_restored)" = 6 ] || fail "middle: values_restored"
+[ "$(counter front cancellations_propagated)" = 3 ] ||
+  fail "front: cancellations_propagated"
+[ "$(counter middle cancellations_propagated)" = 3 ] ||
+  fail "middle: cancellations_propagated"
+for service in front middle leaf; do
+  [ "$(counter "$service" backward_values_carried)" -ge 1 ] ||
+    fail "$service: backward_values_carried"
+done
+echo "PASS 5: the servers' counters"
+
+# The bytes ff 00 fe: not UTF-8, so a hop copying them into the reply's
 # proto strings could not serialize it.
 out=$("$here/examples/run_chain.sh" "$bin" --binary_header=rpc-persist-trace-bin=/wD+)
 echo "$out"
-for via in handler-thread thread-pool std-async; do
-  row=$(echo "$out" | awk -v v="$via" '$1 == v')
-  [ -n "$row" ] || fail "binary header: no row for $via"
-  set -- $row
-  [ "$2" = leaf ] || fail "binary header, $via: service is $2"
-  [[ " ${*:6} " == *" rpc-persist-trace-bin=base64:/wD+ "* ]] ||
-    fail "binary header, $via: the leaf did not report it encoded (${*:6})"
+for via in $paths; do
+  for service in middle leaf; do
+    set -- $(row "$out" "$service" "$via")
+    [ $# -gt 0 ] || fail "binary header: no row for $service via $via"
+    [[ " ${*:6} " == *" rpc-persist-trace-bin=base64:/wD+ "* ]] ||
+      fail "binary header, $service via $via: not reported encoded (${*:6})"
+  done
 done
 echo "PASS: a binary header that is not UTF-8 reaches the leaf, reported as base64"

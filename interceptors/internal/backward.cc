@@ -39,8 +39,8 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
   for (const auto& [key, value] : values) {
     std::string name = MetainfoHeaderName(MetaKind::kBackward, key);
     if (!IsLegalHeader(name, value)) {
-      invalid.push_back(absl::StrCat(QuoteForLog(name), " (", value.size(),
-                                     " bytes)"));
+      invalid.push_back(
+          absl::StrCat(QuoteForLog(name), " (", value.size(), " bytes)"));
       stats_internal::Add(stats_internal::Counter::kDroppedInvalid);
       continue;
     }
@@ -61,8 +61,8 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
   }
   stats_internal::Add(stats_internal::Counter::kBackwardValuesCarried, added);
   if (!over_budget.empty() || !invalid.empty()) {
-    std::string line = absl::StrCat("backward values of ", QuoteForLog(method),
-                                    ": dropped");
+    std::string line =
+        absl::StrCat("backward values of ", QuoteForLog(method), ": dropped");
     auto name_some = [&](const char* what, const std::vector<std::string>& v) {
       if (v.empty()) return;
       absl::StrAppend(&line, " ", v.size(), " ", what, ":");

@@ -21,11 +21,12 @@ class Canceller final : public session_internal::CallCanceller {
     grpc_call_unref(static_cast<grpc_call*>(call));
   }
   void Cancel(void* call, const absl::Status& why) const override {
+    // Counted first: whoever sees the call end cancelled sees it counted.
+    stats_internal::Add(stats_internal::Counter::kCancellationsPropagated);
     const std::string message(why.message());
     grpc_call_cancel_with_status(static_cast<grpc_call*>(call),
                                  static_cast<grpc_status_code>(why.code()),
                                  message.c_str(), nullptr);
-    stats_internal::Add(stats_internal::Counter::kCancellationsPropagated);
     if (stats_internal::TraceEnabled()) {
       stats_internal::Trace(
           absl::StrCat("cancel: outbound call cancelled: ", message));

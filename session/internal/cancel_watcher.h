@@ -3,32 +3,69 @@
 // Internal to gls; not for use outside the library.
 //
 // The cancel watcher: one thread per process, started on first use, that
-// looks at sessions with outbound calls in flight when they need it: at the
-// request's deadline, at a call's own deadline (from the context a
-// BackupHandler returned), and every few milliseconds while the session has a
-// poller (sync services, whose cancellation gRPC does not push). It never
-// keeps a session alive (weak references) and is idle when nothing is
-// registered. Its thread inherits no session.
+// looks at every listed session once per tick (kWatchTick, 20 ms) while any
+// is listed: it polls the session's poller (sync services, whose cancellation
+// gRPC does not push), cancels the session when the request's deadline
+// passed, and cancels calls whose own deadline (from the context a
+// BackupHandler returned) passed (SessionAccess::WatchPass). A session is
+// listed while it has outbound calls in flight that need it (a poller or a
+// finite deadline).
 //
-// Example:
+// Listing and unlisting cost one uncontended spin lock of a shard picked by
+// the calling thread (no process-wide lock, no allocation: the node is part
+// of the session's state). The watcher holds no strong reference between
+// ticks, so it never keeps a session alive; after a second with nothing
+// listed it parks until the next listing wakes it. Its thread inherits no
+// session.
 //
-//   // After registering a call whose session has a deadline:
-//   WatchSession(session, session_deadline);
+// Example (the session layer, under the session's cancellation lock):
 //
-// Thread-safety: thread-safe.
+//   if (!node_.listed()) StartWatching(&node_);   // first call in flight
+//   ...
+//   if (node_.listed()) StopWatching(&node_);     // last call done
+//
+// Thread-safety: thread-safe. A node is listed and unlisted under its
+// owner's lock (one thread at a time per node).
 
 #ifndef GLS_SESSION_INTERNAL_CANCEL_WATCHER_H_
 #define GLS_SESSION_INTERNAL_CANCEL_WATCHER_H_
 
 #include "absl/time/time.h"
-#include "gls/session/session.h"
 
 namespace gls {
 namespace session_internal {
 
-// Makes the watcher look at `session` by `by` (and from then on as the
-// session's SessionAccess::WatchPass asks).
-void WatchSession(const Session& session, absl::Time by);
+class SessionState;
+
+// How often the watcher looks at the listed sessions: the most a polled
+// cancellation or a passed deadline waits to reach the calls.
+inline constexpr absl::Duration kWatchTick = absl::Milliseconds(20);
+
+// The watcher's link to one session's state, embedded in it. Its fields
+// belong to the watcher (guarded by the shard's lock); `owner` is set once.
+class WatchNode {
+ public:
+  explicit WatchNode(SessionState* owner) : owner_(owner) {}
+  WatchNode(const WatchNode&) = delete;
+  WatchNode& operator=(const WatchNode&) = delete;
+
+  // Whether the node is listed. Read under the owner's lock only.
+  bool listed() const { return shard_ >= 0; }
+
+ private:
+  friend class Watcher;
+  SessionState* const owner_;
+  WatchNode* prev_ = nullptr;
+  WatchNode* next_ = nullptr;
+  int shard_ = -1;  // -1: not listed
+};
+
+// Lists `node` (not listed). Starts the watcher, or wakes it from parking.
+void StartWatching(WatchNode* node);
+// Unlists `node` (listed). After it returns the watcher does not reach the
+// node any more (a tick that already took a reference to its session may
+// still finish with it).
+void StopWatching(WatchNode* node);
 
 }  // namespace session_internal
 }  // namespace gls

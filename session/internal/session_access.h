@@ -79,9 +79,9 @@ struct SessionAccess {
   static bool Cancellable(const Session& session);
   // Registers `target` (taking a reference to its call) and returns true; if
   // the session is cancelled already, registers nothing and returns false
-  // (the caller cancels the call with CancelStatus()). Makes sure the cancel
-  // watcher looks at the session by the earliest of its deadline and the
-  // target's, and polls it while a poller is attached.
+  // (the caller cancels the call with CancelStatus()). Lists the session with
+  // the cancel watcher (internal/cancel_watcher.h) while it has a poller or
+  // a deadline (its own or the target's) and calls registered.
   static bool AddCancelTarget(const Session& session, CancelTarget target);
   // Unregisters the target of `call` (releasing the reference); no-op if it
   // is not registered. After it returns, the session's cancellation no
@@ -99,18 +99,19 @@ struct SessionAccess {
   static void AttachPoller(const Session& session, CancelPoller* poller);
   static void DetachPoller(const Session& session);
 
-  // For the cancel watcher (internal/cancel_watcher.h): a reference that
-  // does not keep the session's copies counted (Seal ignores it).
+  // For the request registry (interceptors/internal/request_registry.h): a
+  // reference that does not keep the session's copies counted (Seal ignores
+  // it).
   static std::weak_ptr<SessionState> Weak(const Session& session);
   static Session Lock(const std::weak_ptr<SessionState>& weak);
+  // For the cancel watcher: the session of a listed state, or the empty one
+  // if its last copy is gone.
+  static Session LockState(SessionState* state);
   // One watcher pass over `session` at `now`: polls it if a poller is
   // attached, cancels it if its deadline passed, cancels targets whose own
-  // deadline passed. Returns how many calls were cancelled, and sets `*next`
-  // to when the session needs looking at again (InfiniteFuture: no more; the
-  // session is then no longer watched) and `*poll` to whether it has a
-  // poller.
-  static size_t WatchPass(const Session& session, absl::Time now,
-                          absl::Time* next, bool* poll);
+  // deadline passed, and unlists it once nothing is left to watch for.
+  // Returns how many calls were cancelled.
+  static size_t WatchPass(const Session& session, absl::Time now);
 
   // Backward values. The ones a handler set, to send in its response, as
   // (canonical key, value) pairs.
