@@ -26,7 +26,8 @@
 //       nest inside interceptors: binds the request's context explicitly.
 //       With the factory installed, the request's cancellation reaches the
 //       scope's session and its calls, as soon as the completion queue
-//       delivers the call's close (the interceptor's POST_RECV_CLOSE).
+//       delivers the call's close (the interceptor's POST_RECV_CLOSE); a
+//       scope made after that starts cancelled.
 //
 // The first enabled factory creates the default SessionManager with
 // {async} overridden by CLOUDWEGO_SESSION_CONFIG_KEY (see session_options.h);

@@ -28,8 +28,8 @@
 namespace gls {
 namespace session_internal {
 
-// A request's deadline cancels it twice over: gls's cancel watcher passes at
-// the deadline, and the server sees the request closed (the client's timer
+// A request's deadline cancels it twice over: gls's cancel watcher passes
+// within a tick after the deadline, and the server sees the request closed (the client's timer
 // fired, or gRPC's own). A close seen this close to the deadline or after it
 // counts as the deadline, so that the calls end with one status whichever
 // comes first. The slack covers the client's deadline firing a little before

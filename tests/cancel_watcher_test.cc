@@ -207,8 +207,8 @@ TEST(CancelWatcherTest, ConcurrentSessionsStayApart) {
         calls[t].push_back(std::make_unique<FakeCall>());
         FakeCall& mine = *calls[t].back();
         FlagPoller poller;
-        Session session = (i % 2 == 0) ? WithDeadline(absl::Hours(1))
-                                       : Session(Context());
+        Session session =
+            (i % 2 == 0) ? WithDeadline(absl::Hours(1)) : Session(Context());
         SessionAccess::AttachPoller(session, &poller);
         SessionAccess::AddCancelTarget(session, Target(&mine));
         const bool cancel = (i + t) % 3 == 0;

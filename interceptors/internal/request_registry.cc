@@ -18,45 +18,36 @@ namespace {
 using session_internal::MutexLock;
 using session_internal::SessionAccess;
 using session_internal::SessionState;
-using WeakSessions = std::vector<std::weak_ptr<SessionState>>;
+
+// One request's entry: its scopes' sessions, and how it was cancelled if
+// that happened before a scope registered (the scope is cancelled at once).
+struct Entry {
+  std::vector<std::weak_ptr<SessionState>> sessions;
+  absl::Status cancelled;  // OK: not cancelled
+};
 
 class Registry {
  public:
   void Register(const void* key, const Session& session) {
-    MutexLock lock(&mu_);
-    WeakSessions& sessions = map_[key];
-    sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
-                                  [](const auto& w) { return w.expired(); }),
-                   sessions.end());
-    sessions.push_back(SessionAccess::Weak(session));
-    // Requests served without the interceptor leave entries nobody forgets:
-    // drop the ones whose sessions are all gone now and then.
-    if (map_.size() > 2 * prune_at_) {
-      for (auto it = map_.begin(); it != map_.end();) {
-        bool live = std::any_of(it->second.begin(), it->second.end(),
-                                [](const auto& w) { return !w.expired(); });
-        if (live) {
-          ++it;
-        } else {
-          map_.erase(it++);
-        }
-      }
-      prune_at_ = std::max<size_t>(kMinPrune, map_.size());
+    absl::Status cancelled;
+    {
+      MutexLock lock(&mu_);
+      cancelled = RegisterLocked(key, session);
     }
-    size_.store(map_.size(), std::memory_order_relaxed);
+    if (!cancelled.ok()) SessionAccess::Cancel(session, cancelled);
   }
 
   size_t Cancel(const void* key, const absl::Status& why) {
-    if (size_.load(std::memory_order_relaxed) == 0) return 0;
     std::vector<Session> live;
     {
       MutexLock lock(&mu_);
-      auto it = map_.find(key);
-      if (it == map_.end()) return 0;
-      for (const auto& weak : it->second) {
+      Entry& entry = map_[key];  // kept, so a later scope is cancelled too
+      if (entry.cancelled.ok()) entry.cancelled = why;
+      for (const auto& weak : entry.sessions) {
         Session s = SessionAccess::Lock(weak);
         if (!s.empty()) live.push_back(std::move(s));
       }
+      size_.store(map_.size(), std::memory_order_relaxed);
     }
     size_t cancelled = 0;
     for (const Session& s : live) cancelled += SessionAccess::Cancel(s, why);
@@ -73,8 +64,37 @@ class Registry {
  private:
   static constexpr size_t kMinPrune = 64;
 
+  // Returns the status the request was cancelled with (OK: not cancelled).
+  absl::Status RegisterLocked(const void* key, const Session& session)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Entry& entry = map_[key];
+    std::vector<std::weak_ptr<SessionState>>& sessions = entry.sessions;
+    const absl::Status cancelled = entry.cancelled;
+    sessions.erase(std::remove_if(sessions.begin(), sessions.end(),
+                                  [](const auto& w) { return w.expired(); }),
+                   sessions.end());
+    sessions.push_back(SessionAccess::Weak(session));
+    // Requests served without the interceptor leave entries nobody forgets:
+    // drop the ones whose sessions are all gone now and then.
+    if (map_.size() > 2 * prune_at_) {
+      for (auto it = map_.begin(); it != map_.end();) {
+        const auto& scopes = it->second.sessions;
+        bool live = std::any_of(scopes.begin(), scopes.end(),
+                                [](const auto& w) { return !w.expired(); });
+        if (live) {
+          ++it;
+        } else {
+          map_.erase(it++);
+        }
+      }
+      prune_at_ = std::max<size_t>(kMinPrune, map_.size());
+    }
+    size_.store(map_.size(), std::memory_order_relaxed);
+    return cancelled;
+  }
+
   absl::Mutex mu_;
-  absl::flat_hash_map<const void*, WeakSessions> map_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<const void*, Entry> map_ ABSL_GUARDED_BY(mu_);
   size_t prune_at_ ABSL_GUARDED_BY(mu_) = kMinPrune;
   std::atomic<size_t> size_{0};
 };
