@@ -36,7 +36,26 @@ struct Config {
   std::vector<std::string> strip;
   bool forward_backward = false;
   size_t max_backward_bytes = 0;
+  // Canonical backward keys never sent, sorted.
+  std::vector<std::string> strip_backward;
 };
+
+// `keys` in canonical form, sorted, without duplicates; empty keys are
+// logged (naming the option) and left out.
+std::vector<std::string> CanonicalKeyList(const std::vector<std::string>& keys,
+                                          absl::string_view option) {
+  std::vector<std::string> out;
+  for (const std::string& key : keys) {
+    if (key.empty()) {
+      LogError(absl::StrCat("server ", option, ": an empty key is ignored"));
+      continue;
+    }
+    out.push_back(CanonicalKey(key));
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 absl::Status RequestCancelled() {
   return absl::CancelledError("gls: the incoming request was cancelled");
@@ -102,7 +121,8 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
       SessionAccess::DetachPoller(session_);
       interceptors_internal::AddBackwardTrailers(
           session_, config_->forward_backward, config_->max_backward_bytes,
-          method(), *methods->GetSendTrailingMetadata());
+          config_->strip_backward, method(),
+          *methods->GetSendTrailingMetadata());
     }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_CLOSE) &&
@@ -229,18 +249,10 @@ WithContextBackup(BackupOptions options) {
       if (!status.ok()) LogError(status.message());
     }
   }
-  std::vector<std::string> strip;
-  for (const std::string& key : options.strip_persistent) {
-    if (key.empty()) {
-      LogError("server strip_persistent: an empty key is ignored");
-      continue;
-    }
-    strip.push_back(CanonicalKey(key));
-  }
-  std::sort(strip.begin(), strip.end());
-  strip.erase(std::unique(strip.begin(), strip.end()), strip.end());
   Config config;
-  config.strip = std::move(strip);
+  config.strip = CanonicalKeyList(options.strip_persistent, "strip_persistent");
+  config.strip_backward =
+      CanonicalKeyList(options.strip_backward, "strip_backward");
   config.forward_backward = options.forward_backward;
   config.max_backward_bytes = options.max_backward_bytes;
   return std::make_unique<BackupFactory>(options.enable, std::move(config));

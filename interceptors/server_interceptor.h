@@ -86,6 +86,11 @@ struct BackupOptions {
   // Budget for the backward values a response carries, counted as name +
   // value + 32 bytes each; what does not fit is dropped and logged.
   size_t max_backward_bytes = 4096;
+  // Backward keys (any form) never sent to this server's callers, whether
+  // the handler set them or they came back from downstream (counted in
+  // dropped_by_list). For edge services whose internal hops report values
+  // that must not leave.
+  std::vector<std::string> strip_backward;
 };
 
 // Returns a factory for ServerBuilder::experimental().SetInterceptorCreators

@@ -434,6 +434,26 @@ TEST(BackwardTest, WithoutForwardBackwardOnlyTheFrontsOwnGoUp) {
             (Values{{"FRONT_KEY", "front"}, {"SHARED", "from-front"}}));
 }
 
+// Tests that a server's strip_backward list keeps those keys from its
+// callers, whoever set them (its handler or a downstream hop), and counts
+// them as dropped by a list.
+TEST(BackwardTest, StripBackwardKeepsKeysFromCallers) {
+  server::BackupOptions options = ServerOptions(/*forward_backward=*/true);
+  options.strip_backward = {"internal-cost", "FRONT_SECRET"};
+  Chain chain(options, RestoreOptions(), "front-secret=s,front-key=front");
+  const StatsSnapshot before = Before();
+  CallResult r = Call(chain.stub(), "internal_cost=42,result=ok");
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  // The front itself received both leaf values...
+  EXPECT_EQ(HopValues(r.reply, "all"),
+            (Values{{"INTERNAL_COST", "42"}, {"RESULT", "ok"}}));
+  // ...and sends on neither stripped key.
+  EXPECT_EQ(BackwardHeaders(r.trailers),
+            (Metadata{{"rpc-backward-front-key", "front"},
+                      {"rpc-backward-result", "ok"}}));
+  EXPECT_EQ(Delta(before, GetStats()).dropped_by_list, 2u);
+}
+
 // Tests that a value set at the leaf of client -> front1 -> front2 -> leaf
 // reaches the client when both fronts forward, and stops at the first front
 // that does not.

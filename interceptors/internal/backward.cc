@@ -1,5 +1,6 @@
 #include "gls/interceptors/internal/backward.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -20,7 +21,9 @@ constexpr size_t kMaxNamedInLog = 5;
 }  // namespace
 
 size_t AddBackwardTrailers(const Session& session, bool forward_received,
-                           size_t max_bytes, absl::string_view method,
+                           size_t max_bytes,
+                           const std::vector<std::string>& strip,
+                           absl::string_view method,
                            OutgoingMetadata& trailers) {
   using session_internal::SessionAccess;
   std::vector<std::pair<std::string, std::string>> values =
@@ -37,6 +40,10 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
   std::vector<std::string> over_budget;
   std::vector<std::string> invalid;
   for (const auto& [key, value] : values) {
+    if (!strip.empty() && std::binary_search(strip.begin(), strip.end(), key)) {
+      stats_internal::Add(stats_internal::Counter::kDroppedByList);
+      continue;
+    }
     std::string name = MetainfoHeaderName(MetaKind::kBackward, key);
     if (!IsLegalHeader(name, value)) {
       invalid.push_back(

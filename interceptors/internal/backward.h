@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "gls/interceptors/internal/metadata.h"
@@ -32,12 +33,15 @@ namespace interceptors_internal {
 
 // Adds to `trailers` the backward values the handler set on `session` and,
 // with `forward_received`, those its outbound calls received that the handler
-// did not set itself. What gRPC would reject is dropped; what does not fit in
-// `max_bytes` (name + value + 32 bytes each) is dropped; either is logged in
-// one line naming the keys and sizes, never values. Returns how many were
-// added.
+// did not set itself. Keys in `strip` (canonical, sorted) are left out
+// silently (configuration, counted in dropped_by_list). What gRPC would
+// reject is dropped; what does not fit in `max_bytes` (name + value + 32
+// bytes each) is dropped; either is logged in one line naming the keys and
+// sizes, never values. Returns how many were added.
 size_t AddBackwardTrailers(const Session& session, bool forward_received,
-                           size_t max_bytes, absl::string_view method,
+                           size_t max_bytes,
+                           const std::vector<std::string>& strip,
+                           absl::string_view method,
                            OutgoingMetadata& trailers);
 
 // The backward values in `trailers` (header -> canonical key), skipping
