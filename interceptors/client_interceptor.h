@@ -37,6 +37,15 @@
 // completion-queue calls, unary and streaming). Without a bound session, or
 // without a handler, the handler is not called (the strip list still applies).
 //
+// Every call made under a session is also tied to the request's cancellation
+// (README, "Cancellation"): cancelled with CANCELLED when the request is
+// cancelled, with DEADLINE_EXCEEDED when the request's deadline passes or
+// the deadline of the ctx the handler returned passes; never for a handle
+// from Session::Detach(). And the backward values its response carries
+// ("rpc-backward-" trailers) are collected into that session
+// (Session::GetBackwardValue); a caller without a session reads them with
+// ReceivedBackwardValues(context).
+//
 // Example:
 //
 //   gls::client::BackupOptions options;
