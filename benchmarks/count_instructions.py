@@ -74,7 +74,7 @@ def count(binary, metainfo, seconds, workdir):
         # "<count> (<pct>)  <file or ???>:<function> [<object>]": the file
         # part ends at the first colon (function names hold "::" and spaces).
         m = re.match(r"\s*([\d,]+) \([^)]*\)\s+\S*?:(.*)", line)
-        if m and any(p.search(m.group(2)) for p in ENTRY_POINTS):
+        if m and any(p.match(m.group(2)) for p in ENTRY_POINTS):
             total += int(m.group(1).replace(",", ""))
     return total, requests
 

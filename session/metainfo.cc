@@ -18,16 +18,34 @@ constexpr PrefixKind kPrefixes[] = {
     {kTransientPrefix, MetaKind::kTransient},
     {kBackwardPrefix, MetaKind::kBackward},
 };
+// KindAndSuffix picks the candidate by the fifth byte.
+static_assert(kPersistentPrefix.substr(0, 5) == "rpc-p" &&
+                  kTransientPrefix.substr(0, 5) == "rpc-t" &&
+                  kBackwardPrefix.substr(0, 5) == "rpc-b",
+              "prefixes differ at their fifth byte, in kPrefixes order");
 
 MetaKind KindAndSuffix(absl::string_view header, absl::string_view* suffix) {
-  // All prefixes start with "rpc-"; most headers are rejected here.
+  // All prefixes start with "rpc-" and differ at their fifth byte; most
+  // headers are rejected at the first.
   if (header.size() < 5 || (header[0] | 0x20) != 'r') return MetaKind::kNone;
-  for (const PrefixKind& p : kPrefixes) {
-    if (header.size() > p.prefix.size() &&
-        absl::StartsWithIgnoreCase(header, p.prefix)) {
-      *suffix = header.substr(p.prefix.size());
-      return p.kind;
-    }
+  const PrefixKind* candidate = nullptr;
+  switch (header[4] | 0x20) {
+    case 'p':
+      candidate = &kPrefixes[0];
+      break;
+    case 't':
+      candidate = &kPrefixes[1];
+      break;
+    case 'b':
+      candidate = &kPrefixes[2];
+      break;
+    default:
+      return MetaKind::kNone;
+  }
+  if (header.size() > candidate->prefix.size() &&
+      absl::StartsWithIgnoreCase(header, candidate->prefix)) {
+    *suffix = header.substr(candidate->prefix.size());
+    return candidate->kind;
   }
   return MetaKind::kNone;
 }
