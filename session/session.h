@@ -100,9 +100,13 @@ class Session {
   // The backup context; the empty Context for the empty session.
   const Context& context() const;
 
-  // True once the request behind this session was cancelled (its client
-  // cancelled, its deadline passed or its connection dropped). Always false
-  // for a detached handle and for the empty session.
+  // True once gls cancelled the request behind this session (its client
+  // cancelled, its deadline passed or its connection dropped) and with it
+  // the outbound calls made under it. gls sees a callback or completion-queue
+  // request's cancellation when gRPC reports it, a sync request's only while
+  // an outbound call is in flight (it is polled then): a sync handler that
+  // makes no calls asks grpc::ServerContext::IsCancelled() itself. Always
+  // false for a detached handle and for the empty session.
   bool IsCancelled() const;
   // A handle to the same context and values (Set, Get and backward values
   // are shared) that does not carry the request's cancellation or deadline:
