@@ -16,6 +16,7 @@
 #include "gls/interceptors/internal/outgoing.h"
 #include "gls/interceptors/internal/test_hooks.h"
 #include "gls/session/internal/mutex_lock.h"
+#include "gls/session/internal/recycling_allocator.h"
 #include "gls/session/internal/session_access.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
@@ -73,6 +74,15 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
         mode_(config == nullptr ? Mode::kNone : mode),
         session_(std::move(session)) {}
   ~BackupInterceptor() override { Unregister(); }
+
+  // One per outbound call: from this thread's recycled blocks, no malloc in
+  // steady state (gRPC deletes it through its virtual destructor).
+  static void* operator new(std::size_t size) {
+    return session_internal::AllocateRecycled(size);
+  }
+  static void operator delete(void* p, std::size_t size) {
+    session_internal::FreeRecycled(p, size);
+  }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -136,22 +146,36 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
   }
 
   ABSL_ATTRIBUTE_NOINLINE void Apply(OutgoingMetadata& metadata) {
-    stats_internal::Add(stats_internal::Counter::kBackupsApplied);
     OutgoingReport report;
-    // RestoreMissingPersistent on a request captured lazily: restore straight
-    // from the request's headers, building neither prev nor cur.
-    bool done = false;
-    if (config_->restore_missing &&
-        session_internal::SessionAccess::WithSource(
-            session_,
-            [&](const session_internal::ContextSource& source) {
-              done = interceptors_internal::RestoreFromSource(
-                  source, config_->policy, metadata, &report);
-            }) &&
-        done) {
-      Report(report);
-      return;
+    if (config_->restore_missing) {
+      // RestoreMissingPersistent on a request captured lazily: restore
+      // straight from the request's headers, building neither prev nor cur.
+      bool done = false;
+      if (session_internal::SessionAccess::WithSource(
+              session_,
+              [&](const session_internal::ContextSource& source) {
+                done = interceptors_internal::RestoreFromSource(
+                    source, config_->policy, metadata, &report);
+              }) &&
+          done) {
+        // A request without persistent values, and no lists: the fallback
+        // had nothing to do and did not run.
+        if (!report.persistent_seen &&
+            config_->policy.forward_headers.empty() &&
+            config_->policy.strip_persistent.empty()) {
+          return;
+        }
+        stats_internal::Add(stats_internal::Counter::kBackupsApplied);
+        Report(report);
+        return;
+      }
+      if (!done && config_->policy.forward_headers.empty() &&
+          config_->policy.strip_persistent.empty() &&
+          session_.context().persistent().empty()) {
+        return;  // the same, for a session not captured lazily
+      }
     }
+    stats_internal::Add(stats_internal::Counter::kBackupsApplied);
     const Context& prev = session_.context();
     Context cur = CurrentContext(metadata, info_);
     BackupResult result{cur, false};
@@ -233,8 +257,7 @@ class BackupFactory final
     if (!session.empty()) {
       // Every call under a session is tied to its cancellation and brings
       // back its backward values, even with nothing to add.
-      const Mode mode =
-          config_.handler && !NothingToDo(session) ? Mode::kApply : rewrite;
+      const Mode mode = config_.handler ? Mode::kApply : rewrite;
       return new BackupInterceptor(info, &config_, mode, session);
     }
     if (rewrite != Mode::kNone || always_) {
@@ -244,28 +267,6 @@ class BackupFactory final
   }
 
  private:
-  // True if the built-in fallback has nothing to add to any call made under
-  // `session` (a request without persistent values, no lists): the call
-  // then goes out as the caller made it, without an interceptor.
-  bool NothingToDo(const Session& session) const {
-    if (!config_.restore_missing || !config_.policy.forward_headers.empty() ||
-        !config_.policy.strip_persistent.empty()) {
-      return false;
-    }
-    bool found = false;
-    if (session_internal::SessionAccess::WithSource(
-            session, [&](const session_internal::ContextSource& source) {
-              source.ForEachHeader([&](absl::string_view name,
-                                       absl::string_view value) {
-                found = found || (!value.empty() &&
-                                  MetainfoKind(name) == MetaKind::kPersistent);
-              });
-            })) {
-      return !found;
-    }
-    return session.context().persistent().empty();
-  }
-
   Config config_;
   const bool always_;
 };

@@ -14,6 +14,7 @@
 #include "gls/interceptors/internal/request_registry.h"
 #include "gls/session/internal/cancellation.h"
 #include "gls/session/internal/context_source.h"
+#include "gls/session/internal/recycling_allocator.h"
 #include "gls/session/internal/session_access.h"
 #include "gls/session/internal/thread_inherit.h"
 #include "gls/session/log.h"
@@ -106,6 +107,15 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
     interceptors_internal::ForgetRequestSessions(info_->server_context());
     SessionAccess::Seal(session_);
     session_.End();
+  }
+
+  // One per request: from this thread's recycled blocks, no malloc in steady
+  // state (gRPC deletes it through its virtual destructor).
+  static void* operator new(std::size_t size) {
+    return session_internal::AllocateRecycled(size);
+  }
+  static void operator delete(void* p, std::size_t size) {
+    session_internal::FreeRecycled(p, size);
   }
 
   void Intercept(

@@ -42,8 +42,10 @@ MetaKind KindAndSuffix(absl::string_view header, absl::string_view* suffix) {
     default:
       return MetaKind::kNone;
   }
+  // gRPC hands over header names in lowercase: compare as is first.
   if (header.size() > candidate->prefix.size() &&
-      absl::StartsWithIgnoreCase(header, candidate->prefix)) {
+      (header.compare(0, candidate->prefix.size(), candidate->prefix) == 0 ||
+       absl::StartsWithIgnoreCase(header, candidate->prefix))) {
     *suffix = header.substr(candidate->prefix.size());
     return candidate->kind;
   }

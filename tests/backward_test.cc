@@ -1009,6 +1009,30 @@ TEST(ObservabilityTest, CountersMatchTheTrafficOfAChain) {
   EXPECT_EQ(FormatStats(Delta(before, GetStats())), FormatStats(expected));
 }
 
+// Tests that the built-in fallback counts a backup only for a call it had
+// something to do for: a request without persistent values (and no lists)
+// moves requests_bound alone, one with a value moves backups_applied and
+// values_restored once each.
+TEST(ObservabilityTest, FallbackCountsOnlyCallsWithSomethingToRestore) {
+  Chain chain(ServerOptions(/*forward_backward=*/false), RestoreOptions());
+  StatsSnapshot before = Before();
+  CallResult r = Call(chain.stub(), "", {{"x-other", "1"}});
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  EXPECT_EQ(HopValues(r.reply, "leaf"), Values());
+  StatsSnapshot expected;
+  expected.requests_bound = 2;
+  EXPECT_EQ(FormatStats(Delta(before, GetStats())), FormatStats(expected));
+
+  before = Before();
+  r = Call(chain.stub(), "", {{"rpc-persist-tenant", "acme"}});
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  EXPECT_EQ(HopValues(r.reply, "leaf"),
+            (Values{{"rpc-persist-tenant", "acme"}}));
+  expected.backups_applied = 1;
+  expected.values_restored = 1;
+  EXPECT_EQ(FormatStats(Delta(before, GetStats())), FormatStats(expected));
+}
+
 // Tests that a BackupHandler that throws is counted in handler_errors (and
 // its call in backups_applied), logged, and its call goes out as the front
 // made it (nothing restored), while backward values still travel.

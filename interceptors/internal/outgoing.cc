@@ -89,6 +89,16 @@ bool IsCanonicalCall(const OutgoingMetadata& metadata) {
   return true;
 }
 
+// True if the persistent header `name` is spelled as MetainfoHeaderName
+// spells it: the prefix as is, no uppercase letter, no '_'.
+bool IsWireForm(absl::string_view name) {
+  if (!absl::StartsWith(name, kPersistentPrefix)) return false;
+  for (char c : name.substr(kPersistentPrefix.size())) {
+    if (c == '_' || absl::ascii_isupper(c)) return false;
+  }
+  return true;
+}
+
 // True if `metadata` (canonical wire form) has a persistent header whose key
 // is `suffix` in any spelling.
 bool HasPersistentKey(const OutgoingMetadata& metadata,
@@ -197,6 +207,7 @@ bool RestoreFromSource(const session_internal::ContextSource& source,
   Emitter emit(policy, metadata, *report);
   source.ForEachHeader([&](absl::string_view name, absl::string_view value) {
     if (value.empty() || MetainfoKind(name) != MetaKind::kPersistent) return;
+    report->persistent_seen = true;
     absl::string_view suffix = name.substr(kPersistentPrefix.size());
     // The call's own value, or an earlier one of the request, wins.
     if (HasPersistentKey(metadata, suffix)) return;
@@ -204,9 +215,12 @@ bool RestoreFromSource(const session_internal::ContextSource& source,
       ++report->stripped;
       return;
     }
-    // The wire name maps the suffix as it would the canonical key.
-    emit.Add(MetainfoHeaderName(MetaKind::kPersistent, suffix), value,
-             /*own=*/false);
+    // The wire name maps the suffix as it would the canonical key; a name
+    // received in that form already is taken as it is.
+    emit.Add(IsWireForm(name)
+                 ? std::string(name)
+                 : MetainfoHeaderName(MetaKind::kPersistent, suffix),
+             value, /*own=*/false);
   });
   for (const std::string& name : policy.forward_headers) {
     if (metadata.count(name) > 0) continue;
