@@ -138,8 +138,9 @@ class Session {
   }
 
   // Stores `value` under `key`, replacing any earlier value, visible to every
-  // copy of this session. Returns false (and stores nothing) on the empty
-  // session.
+  // copy of this session. The replaced value is freed here, unless a Get
+  // still holds it: a session keeps one value per key, however often a long
+  // request sets it. Returns false (and stores nothing) on the empty session.
   template <typename T>
   bool Set(const SessionKey<T>& key, T value) const {
     if (state_ == nullptr) return false;

@@ -6,19 +6,18 @@
 // from key identity to a shared, immutable value.
 //
 // Layout: one slot per key ever set, in a singly-linked list (newest key
-// first); each slot points at the key's current value. A Set of a known key
-// stores a new value (the shared_ptr it was given) and swings the slot's
-// pointer to it; a Set of a new key pushes a slot. Slots and values are never
-// changed once published and are kept until the table dies (a superseded
-// value too, as a reader may be copying it), so Get takes no lock and reads
-// no freed memory. Both live in arenas inside the table, grown in doubling
-// blocks: the first few Sets of a session allocate nothing here.
+// first), holding the key's current value. A Set of a known key replaces the
+// slot's value, freeing the old one (a reader that copied it keeps its own
+// reference); a Set of a new key pushes a slot. Memory is bounded by the
+// number of distinct keys, however often a long request (a stream) sets
+// them. Slots live in an arena inside the table, grown in doubling blocks:
+// the first few keys of a session allocate nothing here.
 //
-// Costs: Get walks the slots (one per distinct key: requests set few keys,
-// as keys are program constants); Set takes a per-table spin lock (one
-// atomic exchange, uncontended unless two threads set values of one session
-// at the same instant) and appends 16 bytes. A session that sets a key N times
-// keeps N values until it dies, as the copy-on-write table before it did.
+// Costs: Get and Set walk the slots (one per distinct key: requests set few
+// keys, as keys are program constants) under a per-table spin lock: one
+// atomic exchange, uncontended unless two threads use values of one session
+// at the same instant; the value's own reference count is the only other
+// shared write.
 //
 // Example:
 //
@@ -26,13 +25,13 @@
 //   values.Set(&kKey, std::make_shared<const int>(1));
 //   std::shared_ptr<const void> v = values.Get(&kKey);
 //
-// Thread-safety: thread-safe; Get never blocks.
+// Thread-safety: thread-safe; Get and Set hold the table's spin lock only
+// for the walk and one shared_ptr copy or swap.
 
 #ifndef GLS_SESSION_INTERNAL_VALUE_TABLE_H_
 #define GLS_SESSION_INTERNAL_VALUE_TABLE_H_
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <new>
@@ -113,48 +112,47 @@ class ValueTable {
   ValueTable(const ValueTable&) = delete;
   ValueTable& operator=(const ValueTable&) = delete;
 
-  // Returns the value under `key`, or nullptr. Takes no lock.
+  // Returns the value under `key`, or nullptr.
   std::shared_ptr<const void> Get(KeyId key) const {
-    for (const Slot* slot = slots_.load(std::memory_order_acquire);
-         slot != nullptr; slot = slot->next) {
-      if (slot->key == key) {
-        return *slot->value.load(std::memory_order_acquire);
+    SpinLockHolder hold(&lock_);
+    const Slot* slot = Find(key);
+    return slot == nullptr ? nullptr : slot->value;
+  }
+
+  // Stores `value` under `key`, replacing any earlier value (freed here
+  // unless a reader still holds it). Of concurrent Sets of one key, the one
+  // that takes the lock last wins.
+  void Set(KeyId key, std::shared_ptr<const void> value) {
+    {
+      SpinLockHolder hold(&lock_);
+      if (Slot* slot = Find(key)) {
+        slot->value.swap(value);  // the old value is freed after unlocking
+      } else {
+        head_ = slots_.New(key, std::move(value), head_);
       }
+    }
+  }
+
+ private:
+  // One per key ever set: `key` and `next` never change.
+  struct Slot {
+    Slot(KeyId k, std::shared_ptr<const void> v, Slot* n)
+        : key(k), value(std::move(v)), next(n) {}
+    const KeyId key;
+    std::shared_ptr<const void> value;
+    Slot* const next;  // the slot added before this one
+  };
+
+  Slot* Find(KeyId key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(lock_) {
+    for (Slot* slot = head_; slot != nullptr; slot = slot->next) {
+      if (slot->key == key) return slot;
     }
     return nullptr;
   }
 
-  // Stores `value` under `key`, replacing any earlier value. Of concurrent
-  // Sets of one key, the one that takes the lock last wins.
-  void Set(KeyId key, std::shared_ptr<const void> value) {
-    SpinLockHolder hold(&lock_);
-    const Value* stored = values_.New(std::move(value));
-    Slot* head = slots_.load(std::memory_order_relaxed);
-    for (Slot* slot = head; slot != nullptr; slot = slot->next) {
-      if (slot->key == key) {
-        slot->value.store(stored, std::memory_order_release);
-        return;
-      }
-    }
-    slots_.store(slot_arena_.New(key, stored, head), std::memory_order_release);
-  }
-
- private:
-  using Value = std::shared_ptr<const void>;
-
-  // One per key ever set. `key` and `next` never change once the slot is
-  // published; `value` points into values_.
-  struct Slot {
-    Slot(KeyId k, const Value* v, Slot* n) : key(k), value(v), next(n) {}
-    const KeyId key;
-    std::atomic<const Value*> value;
-    Slot* const next;  // the slot published before this one
-  };
-
-  SpinLock lock_;                      // serializes writers; readers take none
-  std::atomic<Slot*> slots_{nullptr};  // newest first
-  Arena<Slot, 4, 256> slot_arena_ ABSL_GUARDED_BY(lock_);
-  Arena<Value, 4, 1024> values_ ABSL_GUARDED_BY(lock_);
+  mutable SpinLock lock_;
+  Slot* head_ ABSL_GUARDED_BY(lock_) = nullptr;  // newest first
+  Arena<Slot, 4, 256> slots_ ABSL_GUARDED_BY(lock_);
 };
 
 }  // namespace session_internal
