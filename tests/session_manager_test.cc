@@ -411,6 +411,40 @@ TEST(SessionValuesTest, SupersededValuesAreFreedUnlessHeld) {
   EXPECT_EQ(Counted::live.load(), 0);
 }
 
+// A value whose destructor reads and sets values of the session that held
+// it, as a value with an RAII side effect may.
+struct ReentrantValue {
+  ~ReentrantValue() {
+    if (session == nullptr) return;
+    seen = session->Get(*key) != nullptr;
+    session->Set(*other, 1);
+  }
+  const Session* session = nullptr;
+  const SessionKey<ReentrantValue>* key = nullptr;
+  const SessionKey<int>* other = nullptr;
+  static bool seen;
+};
+bool ReentrantValue::seen = false;
+
+// Tests that a replaced value is destroyed outside the table's lock: its
+// destructor may use the same session (this would hang otherwise).
+TEST(SessionValuesTest, ReplacedValueDestructorMayUseTheSession) {
+  static const SessionKey<ReentrantValue> kKey("reentrant");
+  static const SessionKey<int> kOther("other");
+  Session s = NewSession("reentrant");
+  ReentrantValue first;
+  first.session = &s;
+  first.key = &kKey;
+  first.other = &kOther;
+  ASSERT_TRUE(s.Set(kKey, first));
+  first.session = nullptr;  // only the stored copy acts when destroyed
+  ReentrantValue::seen = false;
+  ASSERT_TRUE(s.Set(kKey, ReentrantValue()));  // destroys the stored copy
+  EXPECT_TRUE(ReentrantValue::seen);
+  ASSERT_NE(s.Get(kOther), nullptr);
+  EXPECT_EQ(*s.Get(kOther), 1);
+}
+
 }  // namespace
 }  // namespace gls
 

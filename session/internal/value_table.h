@@ -123,13 +123,13 @@ class ValueTable {
   // unless a reader still holds it). Of concurrent Sets of one key, the one
   // that takes the lock last wins.
   void Set(KeyId key, std::shared_ptr<const void> value) {
-    {
-      SpinLockHolder hold(&lock_);
-      if (Slot* slot = Find(key)) {
-        slot->value.swap(value);  // the old value is freed after unlocking
-      } else {
-        head_ = slots_.New(key, std::move(value), head_);
-      }
+    SpinLockHolder hold(&lock_);
+    if (Slot* slot = Find(key)) {
+      // The old value moves into `value`, a parameter: it is freed after the
+      // lock is released, so its destructor may use this table.
+      slot->value.swap(value);
+    } else {
+      head_ = slots_.New(key, std::move(value), head_);
     }
   }
 
