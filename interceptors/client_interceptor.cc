@@ -146,36 +146,22 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
   }
 
   ABSL_ATTRIBUTE_NOINLINE void Apply(OutgoingMetadata& metadata) {
-    OutgoingReport report;
-    if (config_->restore_missing) {
-      // RestoreMissingPersistent on a request captured lazily: restore
-      // straight from the request's headers, building neither prev nor cur.
-      bool done = false;
-      if (session_internal::SessionAccess::WithSource(
-              session_,
-              [&](const session_internal::ContextSource& source) {
-                done = interceptors_internal::RestoreFromSource(
-                    source, config_->policy, metadata, &report);
-              }) &&
-          done) {
-        // A request without persistent values, and no lists: the fallback
-        // had nothing to do and did not run.
-        if (!report.persistent_seen &&
-            config_->policy.forward_headers.empty() &&
-            config_->policy.strip_persistent.empty()) {
-          return;
-        }
-        stats_internal::Add(stats_internal::Counter::kBackupsApplied);
-        Report(report);
-        return;
-      }
-      if (!done && config_->policy.forward_headers.empty() &&
-          config_->policy.strip_persistent.empty() &&
-          session_.context().persistent().empty()) {
-        return;  // the same, for a session not captured lazily
-      }
-    }
     stats_internal::Add(stats_internal::Counter::kBackupsApplied);
+    OutgoingReport report;
+    // RestoreMissingPersistent on a request captured lazily: restore straight
+    // from the request's headers, building neither prev nor cur.
+    bool done = false;
+    if (config_->restore_missing &&
+        session_internal::SessionAccess::WithSource(
+            session_,
+            [&](const session_internal::ContextSource& source) {
+              done = interceptors_internal::RestoreFromSource(
+                  source, config_->policy, metadata, &report);
+            }) &&
+        done) {
+      Report(report);
+      return;
+    }
     const Context& prev = session_.context();
     Context cur = CurrentContext(metadata, info_);
     BackupResult result{cur, false};
@@ -257,7 +243,9 @@ class BackupFactory final
     if (!session.empty()) {
       // Every call under a session is tied to its cancellation and brings
       // back its backward values, even with nothing to add.
-      const Mode mode = config_.handler ? Mode::kApply : rewrite;
+      const Mode mode = config_.handler && !NothingToRestore(session)
+                            ? Mode::kApply
+                            : rewrite;
       return new BackupInterceptor(info, &config_, mode, session);
     }
     if (rewrite != Mode::kNone || always_) {
@@ -267,6 +255,16 @@ class BackupFactory final
   }
 
  private:
+  // True if the built-in fallback has nothing to do for calls made under
+  // `session`: a request without persistent values, and no lists. The call
+  // then goes out as the caller made it (its interceptor still ties it to
+  // the request's cancellation and collects backward values).
+  bool NothingToRestore(const Session& session) const {
+    return config_.restore_missing && config_.policy.forward_headers.empty() &&
+           config_.policy.strip_persistent.empty() &&
+           !session_internal::SessionAccess::HasPersistent(session);
+  }
+
   Config config_;
   const bool always_;
 };

@@ -158,22 +158,31 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
 
   void Bind(grpc::experimental::InterceptorBatchMethods* methods) {
     metadata_ = methods->GetRecvInitialMetadata();
+    // Whether the request carries a persistent value the strip list keeps
+    // (outbound calls then may have something to restore), and how many
+    // the strip list drops on receipt (dropped_by_list).
+    bool has_persistent = false;
+    size_t stripped = 0;
+    for (const auto& [name_ref, value_ref] : *metadata_) {
+      const absl::string_view name = interceptors_internal::View(name_ref);
+      if (MetainfoKind(name) != MetaKind::kPersistent) continue;
+      if (!strip_->empty() &&
+          interceptors_internal::IsStrippedPersistent(name, *strip_)) {
+        ++stripped;
+      } else if (!value_ref.empty()) {
+        has_persistent = true;
+        if (strip_->empty()) break;  // nothing more to learn
+      }
+    }
     grpc::ServerContextBase* ctx = info_->server_context();
-    session_ = SessionAccess::NewLazy(this, FromGrpcDeadline(ctx->deadline()));
+    session_ = SessionAccess::NewLazy(this, FromGrpcDeadline(ctx->deadline()),
+                                      has_persistent);
     // Callback services report the close by themselves.
     if (dynamic_cast<grpc::CallbackServerContext*>(ctx) == nullptr) {
       SessionAccess::AttachPoller(session_, this);
     }
     stats_internal::Add(stats_internal::Counter::kRequestsBound);
-    // Persistent values the strip list drops on receipt (dropped_by_list).
-    size_t stripped = 0;
-    if (!strip_->empty()) {
-      for (const auto& entry : *metadata_) {
-        if (interceptors_internal::IsStrippedPersistent(
-                interceptors_internal::View(entry.first), *strip_)) {
-          ++stripped;
-        }
-      }
+    if (stripped > 0) {
       stats_internal::Add(stats_internal::Counter::kDroppedByList, stripped);
     }
     if (stats_internal::TraceEnabled()) {

@@ -126,12 +126,15 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
  public:
   // A session with a context built already.
   explicit SessionState(Context context)
-      : deadline_(context.deadline()), storage_(std::move(context)) {
+      : deadline_(context.deadline()),
+        has_persistent_(!context.persistent().empty()),
+        storage_(std::move(context)) {
     built_.store(&storage_, std::memory_order_release);
   }
   // A session whose context is built from `source` on first read.
-  SessionState(const ContextSource* source, absl::Time deadline)
-      : deadline_(deadline), source_(source) {}
+  SessionState(const ContextSource* source, absl::Time deadline,
+               bool has_persistent)
+      : deadline_(deadline), has_persistent_(has_persistent), source_(source) {}
   SessionState(const SessionState&) = delete;
   SessionState& operator=(const SessionState&) = delete;
   ~SessionState() {
@@ -154,6 +157,7 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
     return storage_;
   }
   absl::Time deadline() const { return deadline_; }
+  bool has_persistent() const { return has_persistent_; }
 
   // Builds the context if other holders may still read it, then forgets the
   // source.
@@ -379,6 +383,7 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
   }
 
   const absl::Time deadline_;
+  const bool has_persistent_;
   mutable SpinLock lock_;
   // The request's metadata as gRPC holds it, until sealed.
   const ContextSource* source_ ABSL_GUARDED_BY(lock_) = nullptr;
@@ -416,12 +421,16 @@ void SessionAccess::RemoveInheritor(const Session& session, int64_t tid) {
   if (session.state_ != nullptr) session.state_->inheritors().Remove(tid);
 }
 
-Session SessionAccess::NewLazy(const ContextSource* source,
-                               absl::Time deadline) {
+Session SessionAccess::NewLazy(const ContextSource* source, absl::Time deadline,
+                               bool has_persistent) {
   Session session;
   session.state_ = std::allocate_shared<SessionState>(
-      RecyclingAllocator<SessionState>(), source, deadline);
+      RecyclingAllocator<SessionState>(), source, deadline, has_persistent);
   return session;
+}
+
+bool SessionAccess::HasPersistent(const Session& session) {
+  return session.state_ != nullptr && session.state_->has_persistent();
 }
 
 void SessionAccess::Seal(const Session& session) {

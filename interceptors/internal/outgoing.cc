@@ -207,7 +207,6 @@ bool RestoreFromSource(const session_internal::ContextSource& source,
   Emitter emit(policy, metadata, *report);
   source.ForEachHeader([&](absl::string_view name, absl::string_view value) {
     if (value.empty() || MetainfoKind(name) != MetaKind::kPersistent) return;
-    report->persistent_seen = true;
     absl::string_view suffix = name.substr(kPersistentPrefix.size());
     // The call's own value, or an earlier one of the request, wins.
     if (HasPersistentKey(metadata, suffix)) return;

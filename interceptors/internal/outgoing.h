@@ -80,8 +80,6 @@ struct OutgoingReport {
   std::vector<std::pair<std::string, size_t>> illegal;      // name, size
   size_t stripped = 0;  // persistent values removed by the strip list
   size_t added = 0;     // headers added beyond the caller's own
-  // RestoreFromSource: the request carried a (non-empty) persistent value.
-  bool persistent_seen = false;
   // True if something was dropped that the program should hear of (the strip
   // list works silently: it is configuration, not an error).
   bool ShouldLog() const { return !over_budget.empty() || !illegal.empty(); }

@@ -18,7 +18,7 @@
 //
 // Example:
 //
-//   Session s = SessionAccess::NewLazy(&source, deadline);
+//   Session s = SessionAccess::NewLazy(&source, deadline, has_persistent);
 //   ...  // bind it, run the handler
 //   SessionAccess::Seal(s);  // before the metadata goes away
 //
@@ -52,10 +52,15 @@ struct SessionAccess {
   static void RemoveInheritor(const Session& session, int64_t tid);
 
   // A new, valid session whose context is built from `source` on first read.
-  // `deadline` is the request's, readable without building (Deadline()).
-  // Session states are recycled per thread: in steady state this allocates
-  // nothing.
-  static Session NewLazy(const ContextSource* source, absl::Time deadline);
+  // `deadline` is the request's, readable without building (Deadline());
+  // `has_persistent` says whether the context will hold a persistent value
+  // (HasPersistent()). Session states are recycled per thread: in steady
+  // state this allocates nothing.
+  static Session NewLazy(const ContextSource* source, absl::Time deadline,
+                         bool has_persistent);
+  // True if `session`'s context holds a persistent value, without building
+  // it: calls made under it may have something to restore.
+  static bool HasPersistent(const Session& session);
   // Detaches `session` from its source: if any copy of it other than the
   // caller's exists (carried work, outbound calls in flight, stored copies),
   // its context is built first, so they keep reading it after the request.
