@@ -115,6 +115,7 @@ void PrintTables(const std::vector<LoadResult>& load,
       "the same round;\np99 x plain: pooled p99s; cpu us: CPU time of the "
       "whole process (client, front, leaf) per RPC; csw: its context switches "
       "per RPC.\n");
+  if (allocs.empty()) return;
   std::printf(
       "\nHeap allocations per RPC, whole process (client + front + leaf), "
       "concurrency 1, median of %d rounds x %d RPCs\n\n",

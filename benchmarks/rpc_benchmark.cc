@@ -64,7 +64,8 @@ int Main(int argc, char** argv) {
     if (!Check(*chain)) return 1;
   }
   std::vector<LoadResult> load = RunLoad(chains, options);
-  std::vector<AllocResult> allocs = RunAllocs(chains, options);
+  std::vector<AllocResult> allocs;
+  if (options.alloc_rounds > 0) allocs = RunAllocs(chains, options);
 
   PrintTables(load, allocs, options);
   if (!options.json.empty()) {

@@ -34,7 +34,9 @@ ABSL_FLAG(std::vector<std::string>, concurrency,
 ABSL_FLAG(int, rounds, 8, "rounds per concurrency");
 ABSL_FLAG(int, slice_ms, 400, "milliseconds per mode and round");
 ABSL_FLAG(int, warmup_ms, 300, "warm-up milliseconds per mode and concurrency");
-ABSL_FLAG(int, alloc_rounds, 3, "rounds of the allocation phase");
+ABSL_FLAG(int, alloc_rounds, 3,
+          "rounds of the allocation phase (0: no allocation phase, as for "
+          "counting instructions of one kind of request)");
 ABSL_FLAG(int, alloc_rpcs, 1000,
           "RPCs per mode and round of the allocation phase");
 ABSL_FLAG(std::string, json, "", "also write the figures as JSON to this path");
@@ -107,8 +109,11 @@ RpcOptions ParseRpcFlags(int argc, char** argv) {
   options.rounds = Positive("rounds", absl::GetFlag(FLAGS_rounds));
   options.slice_ms = Positive("slice_ms", absl::GetFlag(FLAGS_slice_ms));
   options.warmup_ms = Positive("warmup_ms", absl::GetFlag(FLAGS_warmup_ms));
-  options.alloc_rounds =
-      Positive("alloc_rounds", absl::GetFlag(FLAGS_alloc_rounds));
+  options.alloc_rounds = absl::GetFlag(FLAGS_alloc_rounds);
+  if (options.alloc_rounds < 0) {
+    Usage(absl::StrCat("bad value for --alloc_rounds: \"",
+                       options.alloc_rounds, "\""));
+  }
   options.alloc_rpcs = Positive("alloc_rpcs", absl::GetFlag(FLAGS_alloc_rpcs));
   options.json = absl::GetFlag(FLAGS_json);
   return options;
