@@ -2,8 +2,10 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -30,8 +32,13 @@ class Watcher {
     thread_local const int my_shard = static_cast<int>(
         next_shard.fetch_add(1, std::memory_order_relaxed) % kShards);
     Shard& shard = shards_[my_shard];
+    // Only the owner writes first_listed_ (under its lock), before the node
+    // is linked, so reading it here needs no shard lock.
+    const bool first = node->first_listed_ == Clock::time_point();
+    const Clock::time_point now = first ? Clock::now() : Clock::time_point();
     {
       SpinLockHolder hold(&shard.lock);
+      if (first) node->first_listed_ = now;
       node->shard_ = my_shard;
       node->prev_ = nullptr;
       node->next_ = shard.head;
@@ -64,6 +71,7 @@ class Watcher {
   }
 
  private:
+  using Clock = std::chrono::steady_clock;
   static constexpr int kShards = 16;
   // Idle this long, the watcher parks instead of ticking.
   static constexpr absl::Duration kParkAfter = absl::Seconds(1);
@@ -74,10 +82,13 @@ class Watcher {
   };
 
   void Run() {
-    std::vector<Session> sessions;
+    // Each listed session, and whether to poll it this pass.
+    std::vector<std::pair<Session, bool>> sessions;
     absl::Time idle_since = absl::Now();
     for (;;) {
       absl::SleepFor(kWatchTick);
+      // Sessions first listed before this are old enough to poll.
+      const Clock::time_point poll_before = Clock::now() - kMinPollAge;
       if (listed_.load(std::memory_order_relaxed) == 0) {
         if (absl::Now() - idle_since >= kParkAfter) {
           Park();
@@ -92,12 +103,15 @@ class Watcher {
         SpinLockHolder hold(&shard.lock);
         for (WatchNode* n = shard.head; n != nullptr; n = n->next_) {
           Session session = SessionAccess::LockState(n->owner_);
-          if (!session.empty()) sessions.push_back(std::move(session));
+          if (!session.empty()) {
+            sessions.emplace_back(std::move(session),
+                                  n->first_listed_ <= poll_before);
+          }
         }
       }
       const absl::Time now = absl::Now();
-      for (const Session& session : sessions) {
-        SessionAccess::WatchPass(session, now);
+      for (const auto& [session, poll] : sessions) {
+        SessionAccess::WatchPass(session, now, poll);
       }
       sessions.clear();  // outside the shard locks: may free sessions
     }

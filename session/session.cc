@@ -297,7 +297,7 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
     }
   }
 
-  size_t WatchPass(absl::Time now) {
+  size_t WatchPass(absl::Time now, bool poll) {
     CancelPoller* poller = nullptr;
     {
       SpinLockHolder hold(&cancel_lock_);
@@ -305,7 +305,7 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
         if (watch_node_.listed()) StopWatching(&watch_node_);
         return 0;
       }
-      poller = poller_;
+      if (poll) poller = poller_;
       if (poller != nullptr) polling_thread_ = std::this_thread::get_id();
     }
     size_t cancelled = 0;
@@ -492,8 +492,9 @@ Session SessionAccess::LockState(SessionState* state) {
   return session;
 }
 
-size_t SessionAccess::WatchPass(const Session& session, absl::Time now) {
-  return Cancellable(session) ? session.state_->WatchPass(now) : 0;
+size_t SessionAccess::WatchPass(const Session& session, absl::Time now,
+                                bool poll) {
+  return Cancellable(session) ? session.state_->WatchPass(now, poll) : 0;
 }
 
 std::vector<std::pair<std::string, std::string>> SessionAccess::BackwardToSend(

@@ -11,6 +11,13 @@
 // listed while it has outbound calls in flight that need it (a poller or a
 // finite deadline).
 //
+// A poll asks gRPC (ServerContext::IsCancelled, which polls the call's
+// completion queue) and costs far more than the rest of a pass, so a session
+// is polled only once kMinPollAge has passed since its first listing: the
+// short calls of a busy server are never polled, and a cancellation reaches
+// a request's calls within a tick once it is that old (within a tick and
+// kMinPollAge of its first outbound call at worst).
+//
 // Listing and unlisting cost one uncontended spin lock of a shard picked by
 // the calling thread (no process-wide lock, no allocation: the node is part
 // of the session's state). The watcher holds no strong reference between
@@ -30,6 +37,8 @@
 #ifndef GLS_SESSION_INTERNAL_CANCEL_WATCHER_H_
 #define GLS_SESSION_INTERNAL_CANCEL_WATCHER_H_
 
+#include <chrono>
+
 #include "absl/time/time.h"
 
 namespace gls {
@@ -40,6 +49,9 @@ class SessionState;
 // How often the watcher looks at the listed sessions: the most a polled
 // cancellation or a passed deadline waits to reach the calls.
 inline constexpr absl::Duration kWatchTick = absl::Milliseconds(20);
+// How long a session has had calls in flight (since its first listing)
+// before the watcher polls it.
+inline constexpr std::chrono::milliseconds kMinPollAge{10};
 
 // The watcher's link to one session's state, embedded in it. Its fields
 // belong to the watcher (guarded by the shard's lock); `owner` is set once.
@@ -58,6 +70,8 @@ class WatchNode {
   WatchNode* prev_ = nullptr;
   WatchNode* next_ = nullptr;
   int shard_ = -1;  // -1: not listed
+  // When the node was first listed (the epoch: never).
+  std::chrono::steady_clock::time_point first_listed_;
 };
 
 // Lists `node` (not listed). Starts the watcher, or wakes it from parking.

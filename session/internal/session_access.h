@@ -112,11 +112,11 @@ struct SessionAccess {
   // For the cancel watcher: the session of a listed state, or the empty one
   // if its last copy is gone.
   static Session LockState(SessionState* state);
-  // One watcher pass over `session` at `now`: polls it if a poller is
-  // attached, cancels it if its deadline passed, cancels targets whose own
-  // deadline passed, and unlists it once nothing is left to watch for.
-  // Returns how many calls were cancelled.
-  static size_t WatchPass(const Session& session, absl::Time now);
+  // One watcher pass over `session` at `now`: polls it if `poll` and a
+  // poller is attached, cancels it if its deadline passed, cancels targets
+  // whose own deadline passed, and unlists it once nothing is left to watch
+  // for. Returns how many calls were cancelled.
+  static size_t WatchPass(const Session& session, absl::Time now, bool poll);
 
   // Backward values. The ones a handler set, to send in its response, as
   // (canonical key, value) pairs.
