@@ -217,6 +217,10 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
   grpc_call* registered_ = nullptr;  // registered with session_
 };
 
+// One per call: it must fit a recycled block, or each one is a malloc.
+static_assert(sizeof(BackupInterceptor) <= session_internal::kRecycledBlockSize,
+              "the interceptor no longer fits a recycled block");
+
 class BackupFactory final
     : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:

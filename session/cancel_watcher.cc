@@ -32,13 +32,13 @@ class Watcher {
     thread_local const int my_shard = static_cast<int>(
         next_shard.fetch_add(1, std::memory_order_relaxed) % kShards);
     Shard& shard = shards_[my_shard];
-    // Only the owner writes first_listed_ (under its lock), before the node
-    // is linked, so reading it here needs no shard lock.
-    const bool first = node->first_listed_ == Clock::time_point();
-    const Clock::time_point now = first ? Clock::now() : Clock::time_point();
+    // Only the owner writes first_listed_ms_ (under its lock), before the
+    // node is linked, so reading it here needs no shard lock.
+    const bool first = node->first_listed_ms_ == 0;
+    const uint32_t now_ms = first ? NowMs() : 0;
     {
       SpinLockHolder hold(&shard.lock);
-      if (first) node->first_listed_ = now;
+      if (first) node->first_listed_ms_ = now_ms;
       node->shard_ = my_shard;
       node->prev_ = nullptr;
       node->next_ = shard.head;
@@ -71,8 +71,16 @@ class Watcher {
   }
 
  private:
-  using Clock = std::chrono::steady_clock;
   static constexpr int kShards = 16;
+
+  // The steady clock in milliseconds, mod 2^32, never 0 (0 marks a node
+  // never listed).
+  static uint32_t NowMs() {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now().time_since_epoch());
+    const uint32_t now = static_cast<uint32_t>(ms.count());
+    return now == 0 ? 1 : now;
+  }
   // Idle this long, the watcher parks instead of ticking.
   static constexpr absl::Duration kParkAfter = absl::Seconds(1);
 
@@ -87,8 +95,7 @@ class Watcher {
     absl::Time idle_since = absl::Now();
     for (;;) {
       absl::SleepFor(kWatchTick);
-      // Sessions first listed before this are old enough to poll.
-      const Clock::time_point poll_before = Clock::now() - kMinPollAge;
+      const uint32_t now_ms = NowMs();
       if (listed_.load(std::memory_order_relaxed) == 0) {
         if (absl::Now() - idle_since >= kParkAfter) {
           Park();
@@ -104,8 +111,11 @@ class Watcher {
         for (WatchNode* n = shard.head; n != nullptr; n = n->next_) {
           Session session = SessionAccess::LockState(n->owner_);
           if (!session.empty()) {
-            sessions.emplace_back(std::move(session),
-                                  n->first_listed_ <= poll_before);
+            // Old enough to poll (modulo 2^32 ms: about 49 days).
+            sessions.emplace_back(
+                std::move(session),
+                static_cast<uint32_t>(now_ms - n->first_listed_ms_) >=
+                    kMinPollAgeMs);
           }
         }
       }

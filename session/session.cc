@@ -421,6 +421,13 @@ void SessionAccess::RemoveInheritor(const Session& session, int64_t tid) {
   if (session.state_ != nullptr) session.state_->inheritors().Remove(tid);
 }
 
+// allocate_shared puts the state and its control block (libstdc++: a vtable
+// pointer and two 32-bit counts) in one allocation, which must fit a
+// recycled block or every request would malloc its session.
+static_assert(sizeof(SessionState) + sizeof(void*) + 2 * sizeof(int32_t) <=
+                  kRecycledBlockSize,
+              "a session state no longer fits a recycled block");
+
 Session SessionAccess::NewLazy(const ContextSource* source, absl::Time deadline,
                                bool has_persistent) {
   Session session;

@@ -127,7 +127,7 @@ TEST(CancelWatcherTest, PollerCancelsCalls) {
 }
 
 // Tests that a session is polled only once it has had calls in flight for
-// kMinPollAge: requests whose calls are short are never polled (a poll asks
+// kMinPollAgeMs: requests whose calls are short are never polled (a poll asks
 // gRPC and costs far more than the rest of a pass). Without the rule, 100
 // requests of 1 ms each span about five ticks.
 TEST(CancelWatcherTest, ShortCallsAreNotPolled) {
@@ -145,7 +145,7 @@ TEST(CancelWatcherTest, ShortCallsAreNotPolled) {
 }
 
 // Tests that the age counts from the session's first call: a request making
-// short calls one after another for longer than kMinPollAge is polled, and
+// short calls one after another for longer than kMinPollAgeMs is polled, and
 // its cancellation reaches the call in flight.
 TEST(CancelWatcherTest, SuccessiveShortCallsArePolledOnceOld) {
   FlagPoller poller;

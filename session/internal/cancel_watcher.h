@@ -13,10 +13,10 @@
 //
 // A poll asks gRPC (ServerContext::IsCancelled, which polls the call's
 // completion queue) and costs far more than the rest of a pass, so a session
-// is polled only once kMinPollAge has passed since its first listing: the
+// is polled only once kMinPollAgeMs has passed since its first listing: the
 // short calls of a busy server are never polled, and a cancellation reaches
 // a request's calls within a tick once it is that old (within a tick and
-// kMinPollAge of its first outbound call at worst).
+// kMinPollAgeMs of its first outbound call at worst).
 //
 // Listing and unlisting cost one uncontended spin lock of a shard picked by
 // the calling thread (no process-wide lock, no allocation: the node is part
@@ -37,7 +37,7 @@
 #ifndef GLS_SESSION_INTERNAL_CANCEL_WATCHER_H_
 #define GLS_SESSION_INTERNAL_CANCEL_WATCHER_H_
 
-#include <chrono>
+#include <cstdint>
 
 #include "absl/time/time.h"
 
@@ -51,7 +51,7 @@ class SessionState;
 inline constexpr absl::Duration kWatchTick = absl::Milliseconds(20);
 // How long a session has had calls in flight (since its first listing)
 // before the watcher polls it.
-inline constexpr std::chrono::milliseconds kMinPollAge{10};
+inline constexpr uint32_t kMinPollAgeMs = 10;
 
 // The watcher's link to one session's state, embedded in it. Its fields
 // belong to the watcher (guarded by the shard's lock); `owner` is set once.
@@ -69,9 +69,11 @@ class WatchNode {
   SessionState* const owner_;
   WatchNode* prev_ = nullptr;
   WatchNode* next_ = nullptr;
-  int shard_ = -1;  // -1: not listed
-  // When the node was first listed (the epoch: never).
-  std::chrono::steady_clock::time_point first_listed_;
+  int32_t shard_ = -1;  // -1: not listed
+  // When the node was first listed: the steady clock in milliseconds, mod
+  // 2^32 (ages compare modulo 2^32; 0: never). Fits beside shard_, so the
+  // session state keeps its size.
+  uint32_t first_listed_ms_ = 0;
 };
 
 // Lists `node` (not listed). Starts the watcher, or wakes it from parking.
