@@ -104,8 +104,9 @@ class Session {
   // cancelled, its deadline passed or its connection dropped) and with it
   // the outbound calls made under it. gls sees a callback or completion-queue
   // request's cancellation when gRPC reports it, a sync request's only while
-  // an outbound call is in flight (it is polled then): a sync handler that
-  // makes no calls asks grpc::ServerContext::IsCancelled() itself. Always
+  // an outbound call is in flight (it is polled then, from 10 ms after the
+  // request's first one): a sync handler that makes no calls asks
+  // grpc::ServerContext::IsCancelled() itself. Always
   // false for a detached handle and for the empty session.
   bool IsCancelled() const;
   // A handle to the same context and values (Set, Get and backward values
