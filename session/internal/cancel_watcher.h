@@ -12,7 +12,9 @@
 // finite deadline).
 //
 // A poll asks gRPC (ServerContext::IsCancelled, which polls the call's
-// completion queue) and costs far more than the rest of a pass, so a session
+// completion queue) and costs far more than the rest of a pass (polling
+// every listed request cost 1.5-2 % of the benchmark chain's throughput at
+// concurrency 8, BENCHMARKS.md), so a session
 // is polled only once kMinPollAgeMs has passed since its first listing: the
 // short calls of a busy server are never polled, and a cancellation reaches
 // a request's calls within a tick once it is that old (within a tick and
