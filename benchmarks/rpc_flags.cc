@@ -54,11 +54,15 @@ constexpr char kUsage[] =
   std::exit(2);
 }
 
-int Positive(absl::string_view flag, int value) {
-  if (value < 1) {
+int AtLeast(absl::string_view flag, int value, int min) {
+  if (value < min) {
     Usage(absl::StrCat("bad value for --", flag, ": \"", value, "\""));
   }
   return value;
+}
+
+int Positive(absl::string_view flag, int value) {
+  return AtLeast(flag, value, 1);
 }
 
 int PositiveInt(absl::string_view flag, absl::string_view text) {
@@ -109,11 +113,8 @@ RpcOptions ParseRpcFlags(int argc, char** argv) {
   options.rounds = Positive("rounds", absl::GetFlag(FLAGS_rounds));
   options.slice_ms = Positive("slice_ms", absl::GetFlag(FLAGS_slice_ms));
   options.warmup_ms = Positive("warmup_ms", absl::GetFlag(FLAGS_warmup_ms));
-  options.alloc_rounds = absl::GetFlag(FLAGS_alloc_rounds);
-  if (options.alloc_rounds < 0) {
-    Usage(absl::StrCat("bad value for --alloc_rounds: \"",
-                       options.alloc_rounds, "\""));
-  }
+  options.alloc_rounds =
+      AtLeast("alloc_rounds", absl::GetFlag(FLAGS_alloc_rounds), 0);
   options.alloc_rpcs = Positive("alloc_rpcs", absl::GetFlag(FLAGS_alloc_rpcs));
   options.json = absl::GetFlag(FLAGS_json);
   return options;

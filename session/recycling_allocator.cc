@@ -6,19 +6,6 @@ namespace gls {
 namespace session_internal {
 namespace {
 
-// Sanitizers see every block come from and go back to the system.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kRecycle = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kRecycle = false;
-#else
-constexpr bool kRecycle = true;
-#endif
-#else
-constexpr bool kRecycle = true;
-#endif
-
 // At most this many free blocks per thread.
 constexpr int kMaxFreeBlocks = 64;
 
@@ -65,14 +52,14 @@ thread_local FreeList tls_free;
 }  // namespace
 
 void* AllocateRecycledBlock() {
-  if (kRecycle && !tls_exiting) {
+  if (kRecyclingEnabled && !tls_exiting) {
     if (void* block = tls_free.Pop()) return block;
   }
   return ::operator new(kRecycledBlockSize);
 }
 
 void FreeRecycledBlock(void* block) {
-  if (kRecycle && !tls_exiting && tls_free.Push(block)) return;
+  if (kRecyclingEnabled && !tls_exiting && tls_free.Push(block)) return;
   ::operator delete(block);
 }
 

@@ -106,8 +106,8 @@ class Session {
   // request's cancellation when gRPC reports it, a sync request's only while
   // an outbound call is in flight (it is polled then, from 10 ms after the
   // request's first one): a sync handler that makes no calls asks
-  // grpc::ServerContext::IsCancelled() itself. Always
-  // false for a detached handle and for the empty session.
+  // grpc::ServerContext::IsCancelled() itself. Always false for a detached
+  // handle and for the empty session.
   bool IsCancelled() const;
   // A handle to the same context and values (Set, Get and backward values
   // are shared) that does not carry the request's cancellation or deadline:

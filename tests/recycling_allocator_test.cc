@@ -19,20 +19,6 @@ namespace gls {
 namespace session_internal {
 namespace {
 
-// Sanitizer builds forward every block to operator new/delete (so that they
-// see each block's life): reuse is only asserted without them.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr bool kRecycles = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-constexpr bool kRecycles = false;
-#else
-constexpr bool kRecycles = true;
-#endif
-#else
-constexpr bool kRecycles = true;
-#endif
-
 // A per-call object as gls's interceptors declare theirs.
 class PerCall {
  public:
@@ -61,7 +47,7 @@ class TooBig {
 // Tests that an object freed on this thread is handed out again to the next
 // one, through a base-class pointer as gRPC deletes interceptors.
 TEST(RecyclingAllocatorTest, ClassOperatorNewReusesFreedBlock) {
-  if (!kRecycles) GTEST_SKIP() << "sanitizer build: no recycling";
+  if (!kRecyclingEnabled) GTEST_SKIP() << "sanitizer build: no recycling";
   PerCall* first = new Derived;
   void* address = first;
   delete first;

@@ -3,10 +3,10 @@
 // Internal to gls; not for use outside the library.
 //
 // An allocator for std::allocate_shared, and the same blocks for a class's
-// own operator new/delete, that keeps a few freed blocks per thread and hands
-// them out again, so that a per-request object (a session's state, an
-// interceptor) costs no malloc in steady state. Blocks freed on another thread go
-// to that thread's list; lists are bounded and freed at thread exit. Under
+// own operator new/delete, that keeps a few freed blocks per thread and
+// hands them out again, so that a per-request object (a session's state, an
+// interceptor) costs no malloc in steady state. Blocks freed on another
+// thread go to that thread's list; lists are bounded and freed at thread exit. Under
 // AddressSanitizer and ThreadSanitizer it forwards to operator new/delete, so
 // they still see every block's life.
 //
@@ -37,6 +37,21 @@ namespace session_internal {
 
 // The block size recycled; larger requests go to operator new.
 inline constexpr std::size_t kRecycledBlockSize = 256;
+
+// False under AddressSanitizer and ThreadSanitizer: blocks then come from
+// and go back to operator new/delete, so the sanitizers see every block's
+// life.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+inline constexpr bool kRecyclingEnabled = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+inline constexpr bool kRecyclingEnabled = false;
+#else
+inline constexpr bool kRecyclingEnabled = true;
+#endif
+#else
+inline constexpr bool kRecyclingEnabled = true;
+#endif
 
 // A block of kRecycledBlockSize bytes, from this thread's list if it has one.
 void* AllocateRecycledBlock();
@@ -69,20 +84,10 @@ class RecyclingAllocator {
   RecyclingAllocator(const RecyclingAllocator<U>&) {}  // NOLINT: rebind
 
   T* allocate(std::size_t n) {
-    if (n * sizeof(T) <= kRecycledBlockSize &&
-        alignof(T) <= alignof(std::max_align_t)) {
-      return static_cast<T*>(AllocateRecycledBlock());
-    }
-    return static_cast<T*>(::operator new(n * sizeof(T)));
+    static_assert(alignof(T) <= alignof(std::max_align_t), "over-aligned T");
+    return static_cast<T*>(AllocateRecycled(n * sizeof(T)));
   }
-  void deallocate(T* p, std::size_t n) {
-    if (n * sizeof(T) <= kRecycledBlockSize &&
-        alignof(T) <= alignof(std::max_align_t)) {
-      FreeRecycledBlock(p);
-    } else {
-      ::operator delete(p);
-    }
-  }
+  void deallocate(T* p, std::size_t n) { FreeRecycled(p, n * sizeof(T)); }
 
   template <typename U>
   bool operator==(const RecyclingAllocator<U>&) const {
