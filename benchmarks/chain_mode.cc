@@ -18,6 +18,8 @@ const char* ModeName(Mode mode) {
       return "noop";
     case Mode::kNoopPair:
       return "noop-pair";
+    case Mode::kManualPropagate:
+      return "manual-propagate";
   }
   return "?";
 }

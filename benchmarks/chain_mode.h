@@ -9,6 +9,14 @@
 //   manual     no interceptors; the front copies the request's rpc-persist-*
 //              headers into its fresh ClientContext by hand (what users write
 //              without gls).
+//   manual-propagate
+//              no interceptors; the front builds its ClientContext with
+//              grpc::ClientContext::FromServerContext (gRPC's propagation of
+//              the request's deadline and cancellation) and copies the
+//              rpc-persist-* headers into it by hand: the hand-written
+//              equivalent of what gls does by default (headers, cancellation,
+//              the request's deadline bounding the call). Not a bar's
+//              reference; shown beside manual.
 //   gls        gls::server::WithContextBackup(true, false) on the front's
 //              server, gls::client::WithContextBackup(RestoreMissingPersistent)
 //              on the front's channel to the leaf; the front uses a fresh
@@ -39,14 +47,16 @@
 
 namespace gls_bench {
 
-enum class Mode { kPlain, kManual, kGls, kNoop, kNoopPair };
+enum class Mode { kPlain, kManual, kGls, kNoop, kNoopPair, kManualPropagate };
 
 // Every mode, in the order of the allocation phase's output.
-inline constexpr Mode kAllModes[] = {Mode::kPlain, Mode::kManual, Mode::kGls,
-                                     Mode::kNoop, Mode::kNoopPair};
-inline constexpr int kNumAllModes = 5;
+inline constexpr Mode kAllModes[] = {Mode::kPlain,    Mode::kManual,
+                                     Mode::kGls,      Mode::kNoop,
+                                     Mode::kNoopPair, Mode::kManualPropagate};
+inline constexpr int kNumAllModes = 6;
 
-// The mode's name: "plain", "manual", "gls", "noop" or "noop-pair".
+// The mode's name: "plain", "manual", "gls", "noop", "noop-pair" or
+// "manual-propagate".
 const char* ModeName(Mode mode);
 
 // The mode named `name` (as ModeName spells it), or nullopt.

@@ -4,6 +4,7 @@
 
 #include "gls/benchmarks/chain_services.h"
 
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -18,6 +19,17 @@ using ::gls::examples::HelloRequest;
 
 absl::string_view View(grpc::string_ref s) {
   return absl::string_view(s.data(), s.size());
+}
+
+// The request's rpc-persist-* headers into `downstream`, by hand.
+void CopyPersistent(const grpc::ServerContext& context,
+                    grpc::ClientContext* downstream) {
+  for (const auto& [name, value] : context.client_metadata()) {
+    if (absl::StartsWith(View(name), "rpc-persist-")) {
+      downstream->AddMetadata(std::string(View(name)),
+                              std::string(View(value)));
+    }
+  }
 }
 
 // gRPC's interceptor machinery, nothing else.
@@ -54,15 +66,14 @@ FrontService::FrontService(Mode mode, std::shared_ptr<grpc::Channel> leaf)
 grpc::Status FrontService::SayHello(grpc::ServerContext* context,
                                     const HelloRequest* request,
                                     HelloReply* reply) {
-  grpc::ClientContext downstream;
-  if (mode_ == Mode::kManual) {
-    for (const auto& [name, value] : context->client_metadata()) {
-      if (absl::StartsWith(View(name), "rpc-persist-")) {
-        downstream.AddMetadata(std::string(View(name)),
-                               std::string(View(value)));
-      }
-    }
+  if (mode_ == Mode::kManualPropagate) {
+    std::unique_ptr<grpc::ClientContext> downstream =
+        grpc::ClientContext::FromServerContext(*context);
+    CopyPersistent(*context, downstream.get());
+    return leaf_->SayHello(downstream.get(), *request, reply);
   }
+  grpc::ClientContext downstream;
+  if (mode_ == Mode::kManual) CopyPersistent(*context, &downstream);
   return leaf_->SayHello(&downstream, *request, reply);
 }
 

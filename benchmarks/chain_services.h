@@ -41,8 +41,10 @@ class LeafService final : public gls::examples::Greeter::Service {
 };
 
 // The front: calls the leaf with a fresh ClientContext, as its mode says
-// (kManual copies the request's rpc-persist-* headers into it; the other
-// modes add nothing: gls, if any, does it through interceptors).
+// (kManual copies the request's rpc-persist-* headers into it;
+// kManualPropagate builds it with ClientContext::FromServerContext and copies
+// them too; the other modes add nothing: gls, if any, does it through
+// interceptors).
 class FrontService final : public gls::examples::Greeter::Service {
  public:
   FrontService(Mode mode, std::shared_ptr<grpc::Channel> leaf);

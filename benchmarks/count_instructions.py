@@ -8,7 +8,18 @@ creation and sealing), and divides by the number of requests the front
 received (calls of the server factory). Instruction counts do not depend on
 the machine's load.
 
+It then counts the whole chain's instructions per RPC for every mode (all
+threads: client, front and leaf), from the benchmark's allocation phase:
+callgrind zeroes its counters when a phase interval starts
+(gls_bench::StartCounting) and dumps them when it stops (StopCounting), so
+each interval of --chain_rpcs calls of one mode is counted alone. The
+difference between two modes is what one costs over the other, gRPC's work
+included (gRPC's interceptor machinery: `noop-pair` - `plain`). Medians over
+--chain_rounds rounds, the modes' order rotating between rounds as in the
+benchmark.
+
 Usage: benchmarks/count_instructions.py [BUILD_DIR] [--seconds N]
+           [--chain_rounds N] [--chain_rpcs N]  (--chain_rounds=0: skip)
 """
 
 import argparse
@@ -81,10 +92,70 @@ def count(binary, metainfo, seconds, workdir):
     return total, requests
 
 
+# The modes in the order of chain_mode.h's kAllModes; phases.cc's RunAllocs
+# runs, for requests without metainfo then with, `rounds` rounds in which the
+# i-th interval is mode (i + round) % (number of modes).
+CHAIN_MODES = ["plain", "manual", "gls", "noop", "noop-pair",
+               "manual-propagate"]
+
+
+def count_chain(binary, rounds, rpcs, workdir):
+    """Whole-chain instructions per RPC: {(metainfo, mode): [per round]}."""
+    out = os.path.join(workdir, "chain.out")
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+           "--zero-before=gls_bench::StartCounting()",
+           "--dump-before=gls_bench::StopCounting()",
+           binary, "--modes=" + ",".join(CHAIN_MODES), "--concurrency=1",
+           "--rounds=1", "--slice_ms=20", "--warmup_ms=10",
+           "--alloc_rounds=%d" % rounds, "--alloc_rpcs=%d" % rpcs]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    n = len(CHAIN_MODES)
+    results, dump = {}, 1
+    for metainfo in (False, True):
+        for rnd in range(rounds):
+            for i in range(n):
+                mode = CHAIN_MODES[(i + rnd) % n]
+                path = "%s.%d" % (out, dump)
+                with open(path) as f:
+                    m = re.search(r"^summary: (\d+)", f.read(), re.M)
+                if not m:
+                    sys.exit("no summary in %s" % path)
+                results.setdefault((metainfo, mode), []).append(
+                    int(m.group(1)) / rpcs)
+                dump += 1
+    if os.path.exists("%s.%d" % (out, dump)):
+        sys.exit("more intervals than expected: did RunAllocs change?")
+    return results
+
+
+def median(values):
+    v = sorted(values)
+    mid = len(v) // 2
+    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
+
+
+def print_chain(results):
+    print("whole chain (client + front + leaf), instructions per RPC, "
+          "median over rounds:")
+    print("%-18s %-16s %10s %10s %10s %10s" %
+          ("requests", "mode", "per RPC", "- plain", "- manual", "/ manual"))
+    for metainfo in (False, True):
+        med = {mode: median(results[(metainfo, mode)])
+               for mode in CHAIN_MODES}
+        for mode in CHAIN_MODES:
+            print("%-18s %-16s %10.0f %+10.0f %+10.0f %10.3f" %
+                  ("with metainfo" if metainfo else "without metainfo",
+                   mode, med[mode], med[mode] - med["plain"],
+                   med[mode] - med["manual"], med[mode] / med["manual"]))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("build_dir", nargs="?", default="build/bench")
     parser.add_argument("--seconds", type=int, default=4)
+    parser.add_argument("--chain_rounds", type=int, default=3)
+    parser.add_argument("--chain_rpcs", type=int, default=1000)
     args = parser.parse_args()
     binary = os.path.join(args.build_dir, "benchmarks", "rpc_benchmark")
     if not os.access(binary, os.X_OK):
@@ -96,6 +167,9 @@ def main():
             print("requests %s metainfo: %.0f instructions per RPC "
                   "(%d instructions, %d requests)" %
                   ("with" if metainfo else "without", per, total, requests))
+        if args.chain_rounds > 0:
+            print_chain(count_chain(binary, args.chain_rounds,
+                                    args.chain_rpcs, workdir))
 
 
 if __name__ == "__main__":

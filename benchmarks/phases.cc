@@ -146,7 +146,8 @@ bool Check(const Chain& chain) {
   std::map<std::string, std::string> got(reply.hops(0).metadata().begin(),
                                          reply.hops(0).metadata().end());
   std::map<std::string, std::string> want;
-  if (chain.mode == Mode::kManual || chain.mode == Mode::kGls) {
+  if (chain.mode == Mode::kManual || chain.mode == Mode::kManualPropagate ||
+      chain.mode == Mode::kGls) {
     for (const auto& [key, value] : RequestMetainfo()) {
       if (absl::StartsWith(key, "rpc-persist-")) want[key] = value;
     }

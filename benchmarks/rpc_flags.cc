@@ -22,8 +22,8 @@
 ABSL_FLAG(std::vector<std::string>, modes,
           std::vector<std::string>({"plain", "manual", "gls"}),
           "modes of the throughput and latency phase, comma-separated, from "
-          "plain, manual, gls, noop, noop-pair (plain is always run; the "
-          "allocation phase runs every mode)");
+          "plain, manual, manual-propagate, gls, noop, noop-pair (plain is "
+          "always run; the allocation phase runs every mode)");
 ABSL_FLAG(bool, metainfo, true,
           "whether the requests of the throughput and latency phase carry "
           "metainfo (3 persistent values, 1 transient)");

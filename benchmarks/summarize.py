@@ -5,13 +5,15 @@ Usage: benchmarks/summarize.py OUT
 
 Reads OUT/session.json (session_benchmark's --benchmark_out, Google Benchmark
 JSON), OUT/rpc.json and OUT/rpc_no_metainfo.json (rpc_benchmark's --json, the
-chain with requests with metainfo and without it, each with plain, manual, gls
-and noop-pair in the same invocation), prints the bar table (each figure with
-its baseline from the same run, the ratio, the bar and PASS/FAIL), the chain's
-figures of both runs with their ratios to plain and to manual, and the session
-layer's cases, and writes OUT/summary.json: the machine, the bars, as strings
-for the table and as numbers ("value", "baseline_value", "ratio_value",
-"passed", "within_noise"), and the chain's figures ("chain").
+chain with requests with metainfo and without it, each with plain, manual,
+manual-propagate, gls and noop-pair in the same invocation), prints the bar
+table (each figure with its baseline from the same run, the ratio, the bar and
+PASS/FAIL), the chain's figures of both runs with their ratios to plain and to
+manual, gls against manual-propagate (no bar), and the session layer's cases,
+and writes OUT/summary.json: the machine, the bars, as strings for the table
+and as numbers ("value", "baseline_value", "ratio_value", "passed",
+"within_noise"), the chain's figures ("chain") and gls against
+manual-propagate ("gls_vs_manual_propagate").
 
 The chain bars compare gls with manual (what users write without gls) in the
 same run: throughput and CPU per RPC as medians over rounds of the per-round
@@ -26,6 +28,7 @@ figure (KeyError) or file is an error.
 import json
 import os
 import platform
+import statistics
 import sys
 
 # Tasks per batch in session_benchmark's pool cases (kPoolBatch).
@@ -239,7 +242,7 @@ def print_chain(rows):
     print()
     print("== RPC chain, both runs (x, +p50, cpu x: medians over rounds of "
           "the comparison in the same round)")
-    print(f"{'requests':<17} {'conc':>4} {'mode':<9} {'rpc/s':>7} "
+    print(f"{'requests':<17} {'conc':>4} {'mode':<16} {'rpc/s':>7} "
           f"{'p50 us':>7} {'cpu us':>7} | {'x plain':>7} {'+p50':>6} "
           f"{'cpu x':>6} | {'x manual':>8} {'+p50':>6} {'cpu x':>6}")
 
@@ -247,7 +250,7 @@ def print_chain(rows):
         return "-".rjust(width) if v is None else format(v, spec)
 
     for r in rows:
-        print(f"{r['run']:<17} {r['concurrency']:>4} {r['mode']:<9} "
+        print(f"{r['run']:<17} {r['concurrency']:>4} {r['mode']:<16} "
               f"{r['throughput_rps']:>7.0f} {r['p50_us']:>7.1f} "
               f"{r['cpu_us_per_rpc']:>7.1f} | "
               f"{r['throughput_vs_plain']:>7.3f} {r['p50_added_us']:>+6.2f} "
@@ -255,6 +258,44 @@ def print_chain(rows):
               f"{fmt(r['throughput_vs_manual'], '>8.3f', 8)} "
               f"{fmt(r['p50_added_vs_manual_us'], '>+6.2f', 6)} "
               f"{fmt(r['cpu_vs_manual'], '>6.3f', 6)}")
+
+
+def against_propagate(s):
+    """gls against manual-propagate (the hand-written equivalent of what gls
+    does by default), no bar: per-round ratios (differences for p50) of the
+    two modes' figures against manual in the same round, medians over
+    rounds. Empty if the runs lack manual-propagate."""
+    rows = []
+    for _, label, metainfo in RPC_RUNS:
+        for conc in s.concurrencies(metainfo):
+            try:
+                g = s.load(metainfo, conc, "gls")
+                p = s.load(metainfo, conc, "manual-propagate")
+            except KeyError:
+                return []
+            per_round = lambda key, op: statistics.median(
+                op(a, b) for a, b in zip(g[key], p[key]))
+            rows.append(dict(
+                run=label, concurrency=conc,
+                throughput_x=per_round("rounds_throughput_vs_manual",
+                                       lambda a, b: a / b),
+                p50_added_us=per_round("rounds_p50_added_vs_manual_us",
+                                       lambda a, b: a - b),
+                cpu_x=per_round("rounds_cpu_vs_manual", lambda a, b: a / b)))
+    return rows
+
+
+def print_against_propagate(rows):
+    if not rows:
+        return
+    print()
+    print("== gls against manual-propagate (FromServerContext + headers by "
+          "hand; no bar): medians over rounds")
+    print(f"{'requests':<17} {'conc':>4} {'x throughput':>12} {'+p50 us':>8} "
+          f"{'cpu x':>6}")
+    for r in rows:
+        print(f"{r['run']:<17} {r['concurrency']:>4} {r['throughput_x']:>12.3f} "
+              f"{r['p50_added_us']:>+8.2f} {r['cpu_x']:>6.3f}")
 
 
 def print_bars(rows):
@@ -313,13 +354,16 @@ def main(argv):
     chain = chain_rows(s)
     print_bars(s.rows)
     print_chain(chain)
+    propagate = against_propagate(s)
+    print_against_propagate(propagate)
     print_session_cases(s)
 
     cpu = cpu_model()
     load_avg = s.session["context"].get("load_avg")
     summary = dict(machine=dict(nproc=os.cpu_count(), cpu=cpu,
                                 kernel=platform.release(), load_avg=load_avg),
-                   bars=s.rows, chain=chain)
+                   bars=s.rows, chain=chain,
+                   gls_vs_manual_propagate=propagate)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print()

@@ -5,10 +5,10 @@
 # GLS_BENCH_BUILD_DIR says otherwise) if needed, runs the session-layer
 # benchmark (Google Benchmark) and the RPC chain benchmark twice, requests with
 # metainfo and requests without (--metainfo=false), each run with plain,
-# manual, gls and noop-pair interleaved in the same invocation; prints the
-# summary table with the bars of BENCHMARKS.md (ratio to the baseline of the
-# same run, PASS/FAIL; benchmarks/summarize.py), and writes the figures as
-# JSON:
+# manual, manual-propagate, gls and noop-pair interleaved in the same
+# invocation; prints the summary table with the bars of BENCHMARKS.md (ratio
+# to the baseline of the same run, PASS/FAIL; benchmarks/summarize.py), and
+# writes the figures as JSON:
 #
 #   OUT/session.json           Google Benchmark's --benchmark_out
 #   OUT/rpc.json               rpc_benchmark's JSON, requests with metainfo
@@ -21,7 +21,7 @@
 #
 # Usage: scripts/bench.sh [OUT]      (default OUT: build/bench/results/<time>)
 #
-# About 90 s on 2 cores once built (the first build takes about a minute
+# About 100 s on 2 cores once built (the first build takes about a minute
 # more).
 # Exits 0 whatever the bars say (2 if a program fails); see the PASS/FAIL column.
 set -euo pipefail
@@ -58,7 +58,7 @@ for metainfo in true false; do
   if [[ ${metainfo} == false ]]; then name=rpc_no_metainfo; fi
   echo "== RPC benchmark, --metainfo=${metainfo}"
   "${build}/benchmarks/rpc_benchmark" \
-    --modes=plain,manual,gls,noop-pair --metainfo="${metainfo}" \
+    --modes=plain,manual,manual-propagate,gls,noop-pair --metainfo="${metainfo}" \
     --concurrency=1,8 --rounds=24 --slice_ms=150 --warmup_ms=300 \
     --alloc_rounds=3 --alloc_rpcs=500 --json="${out}/${name}.json" \
     | tee "${out}/${name}.txt" || exit 2

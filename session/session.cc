@@ -142,8 +142,10 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
     delete inheritors_.load(std::memory_order_acquire);
     delete backward_.load(std::memory_order_acquire);
     // Owners unregister their calls before the last copy goes; a target left
-    // behind still holds a reference.
-    for (const CancelTarget& t : targets_) t.ops->Unref(t.call);
+    // behind may still hold a reference.
+    for (const CancelTarget& t : targets_) {
+      if (t.ops->registration_holds_ref()) t.ops->Unref(t.call);
+    }
     SpinLockHolder hold(&cancel_lock_);
     if (watch_node_.listed()) StopWatching(&watch_node_);
   }
@@ -229,7 +231,7 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
   bool AddTarget(const CancelTarget& target) {
     SpinLockHolder hold(&cancel_lock_);
     if (!cancel_status_.ok()) return false;
-    target.ops->Ref(target.call);
+    if (target.ops->registration_holds_ref()) target.ops->Ref(target.call);
     targets_.push_back(target);
     if (!watch_node_.listed() &&
         (poller_ != nullptr || deadline_ != absl::InfiniteFuture() ||
@@ -251,7 +253,18 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
       targets_.erase(it);
       if (targets_.empty() && watch_node_.listed()) StopWatching(&watch_node_);
     }
-    removed.ops->Unref(removed.call);
+    if (removed.ops->registration_holds_ref()) {
+      removed.ops->Unref(removed.call);
+    }
+  }
+
+  std::vector<bool> TargetsHoldRef() {
+    SpinLockHolder hold(&cancel_lock_);
+    std::vector<bool> out;
+    for (const CancelTarget& t : targets_) {
+      out.push_back(t.ops->registration_holds_ref());
+    }
+    return out;
   }
 
   size_t Cancel(absl::Status why) {
@@ -464,6 +477,11 @@ bool SessionAccess::AddCancelTarget(const Session& session,
 
 void SessionAccess::RemoveCancelTarget(const Session& session, void* call) {
   if (Cancellable(session)) session.state_->RemoveTarget(call);
+}
+
+std::vector<bool> SessionAccess::TargetsHoldRefForTest(const Session& session) {
+  return Cancellable(session) ? session.state_->TargetsHoldRef()
+                              : std::vector<bool>();
 }
 
 size_t SessionAccess::Cancel(const Session& session, const absl::Status& why) {

@@ -30,6 +30,7 @@ using session_internal::SessionAccess;
 struct FakeCall {
   std::atomic<int> refs{0};
   std::atomic<int> cancels{0};
+  std::atomic<int> refs_at_cancel{-1};  // at the last Cancel
   absl::Mutex mu;
   absl::Status status ABSL_GUARDED_BY(mu);
 
@@ -41,6 +42,7 @@ struct FakeCall {
 
 class FakeCanceller final : public CallCanceller {
  public:
+  explicit constexpr FakeCanceller(bool holds_ref) : CallCanceller(holds_ref) {}
   void Ref(void* call) const override {
     static_cast<FakeCall*>(call)->refs.fetch_add(1);
   }
@@ -49,6 +51,7 @@ class FakeCanceller final : public CallCanceller {
   }
   void Cancel(void* call, const absl::Status& why) const override {
     auto* c = static_cast<FakeCall*>(call);
+    c->refs_at_cancel.store(c->refs.load());
     {
       absl::MutexLock lock(&c->mu);
       c->status = why;
@@ -57,7 +60,7 @@ class FakeCanceller final : public CallCanceller {
   }
 };
 
-const FakeCanceller kCanceller;
+const FakeCanceller kCanceller(/*holds_ref=*/true);
 
 CancelTarget Target(FakeCall* call,
                     absl::Time deadline = absl::InfiniteFuture()) {
@@ -106,6 +109,32 @@ TEST(CancelWatcherTest, RequestDeadlineCancelsCalls) {
   }
   EXPECT_EQ(call.refs.load(), 0);
   EXPECT_EQ(call.cancels.load(), 1);
+}
+
+// Tests that a registration through a canceller that borrows the call (as
+// the client interceptor does for a unary call whose status arrives in the
+// batch that registers it) takes no reference and releases none, while the
+// session's cancellation still holds one as it cancels the call.
+TEST(CancelWatcherTest, BorrowedRegistrationTakesNoReference) {
+  static const FakeCanceller kBorrowing(/*holds_ref=*/false);
+  FakeCall call;
+  Session session{Context()};
+  CancelTarget target = Target(&call);
+  target.ops = &kBorrowing;
+  ASSERT_TRUE(SessionAccess::AddCancelTarget(session, target));
+  EXPECT_EQ(call.refs.load(), 0);
+  EXPECT_EQ(SessionAccess::Cancel(session, absl::CancelledError("gone")), 1u);
+  EXPECT_EQ(call.refs_at_cancel.load(), 1);
+  EXPECT_EQ(call.refs.load(), 0);
+  SessionAccess::RemoveCancelTarget(session, &call);
+  EXPECT_EQ(call.refs.load(), 0);
+  // A held registration, for contrast.
+  FakeCall held;
+  Session other{Context()};
+  ASSERT_TRUE(SessionAccess::AddCancelTarget(other, Target(&held)));
+  EXPECT_EQ(held.refs.load(), 1);
+  SessionAccess::RemoveCancelTarget(other, &held);
+  EXPECT_EQ(held.refs.load(), 0);
 }
 
 // Tests that a poller reporting the request cancelled cancels the calls with

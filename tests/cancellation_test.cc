@@ -31,6 +31,7 @@
 #include "gls/session/async.h"
 #include "gls/session/binding.h"
 #include "gls/session/context.h"
+#include "gls/session/internal/session_access.h"
 #include "gls/session/session.h"
 #include "gls/session/stats.h"
 #include "gls/session/thread_pool.h"
@@ -259,6 +260,35 @@ grpc::Status CallUnaryOnCq(Greeter::Stub& stub, const std::string& name) {
   if (!cq.Next(&tag, &ok) || !ok) {
     status = grpc::Status(grpc::StatusCode::INTERNAL, "cq failed");
   }
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+// Unary through the completion-queue client API, reading the initial
+// metadata first: the status comes in a second batch.
+grpc::Status CallUnaryOnCqMetadataFirst(Greeter::Stub& stub,
+                                        const std::string& name) {
+  grpc::ClientContext ctx;
+  grpc::CompletionQueue cq;
+  HelloRequest request;
+  request.set_name(name);
+  HelloReply reply;
+  grpc::Status status;
+  void* const kMetadata = reinterpret_cast<void*>(1);
+  void* const kFinish = reinterpret_cast<void*>(2);
+  auto rpc = stub.PrepareAsyncSayHello(&ctx, request, &cq);
+  rpc->StartCall();
+  rpc->ReadInitialMetadata(kMetadata);
+  rpc->Finish(&reply, &status, kFinish);
+  void* tag = nullptr;
+  bool ok = false;
+  bool finished = false;
+  for (int i = 0; i < 2 && cq.Next(&tag, &ok); ++i) {
+    if (tag == kFinish) finished = ok;
+  }
+  if (!finished) status = grpc::Status(grpc::StatusCode::INTERNAL, "cq failed");
   cq.Shutdown();
   while (cq.Next(&tag, &ok)) {
   }
@@ -710,25 +740,44 @@ TEST(CancellationTest, CarriedWorkCallsAreCancelled) {
 }
 
 // Tests that every outbound call shape is cancelled with its request:
-// streaming calls (server, client, bidi), and unary calls through the
-// completion-queue and callback client APIs.
+// streaming calls (server, client, bidi), and unary calls through the sync,
+// completion-queue and callback client APIs. A call whose status arrives in
+// the batch that registers it (sync, callback and completion-queue unary)
+// is registered without a reference to it; the others hold one.
 TEST(CancellationTest, EveryCallShapeIsCancelled) {
   Leaf leaf;
   FrontLog front_log;
+  absl::Mutex mu;
+  std::map<std::string, Session> sessions;  // under mu
   SyncFront front(&front_log, [&](const std::string& name) {
     const std::string tag = TagOf(name);
+    {
+      absl::MutexLock lock(&mu);
+      sessions[tag] = CurSession();
+    }
     Streamer::Stub& streamer = *leaf.streamer_stub;
+    Greeter::Stub& greeter = *leaf.greeter_stub;
     if (tag == "server-stream") return CallServerStream(streamer, name);
     if (tag == "client-stream") return CallClientStream(streamer, name);
     if (tag == "bidi") return CallBidi(streamer, name);
-    if (tag == "cq-unary") return CallUnaryOnCq(*leaf.greeter_stub, name);
-    return CallUnaryCallback(*leaf.greeter_stub, name);
+    if (tag == "sync-unary") return CallUnary(greeter, name);
+    if (tag == "cq-unary") return CallUnaryOnCq(greeter, name);
+    if (tag == "cq-unary-metadata-first") {
+      return CallUnaryOnCqMetadataFirst(greeter, name);
+    }
+    return CallUnaryCallback(greeter, name);
   });
   TestServer front_server({&front}, /*backup=*/true);
   auto stub = Greeter::NewStub(front_server.Channel());
 
-  const std::vector<std::string> tags = {"server-stream", "client-stream",
-                                         "bidi", "cq-unary", "callback-unary"};
+  // Each shape, and whether its registration holds a reference.
+  const std::vector<std::pair<std::string, bool>> shapes = {
+      {"server-stream", true},  {"client-stream", true},
+      {"bidi", true},           {"sync-unary", false},
+      {"cq-unary", false},      {"cq-unary-metadata-first", true},
+      {"callback-unary", false}};
+  std::vector<std::string> tags;
+  for (const auto& [tag, holds_ref] : shapes) tags.push_back(tag);
   // All at once: the requests are independent.
   std::vector<std::unique_ptr<PendingCall>> calls;
   for (const std::string& tag : tags) {
@@ -736,6 +785,15 @@ TEST(CancellationTest, EveryCallShapeIsCancelled) {
   }
   for (const std::string& tag : tags) {
     ASSERT_TRUE(leaf.log.WaitStarted(tag)) << tag;
+  }
+  {
+    absl::MutexLock lock(&mu);
+    for (const auto& [tag, holds_ref] : shapes) {
+      EXPECT_EQ(
+          session_internal::SessionAccess::TargetsHoldRefForTest(sessions[tag]),
+          std::vector<bool>{holds_ref})
+          << tag;
+    }
   }
   for (size_t i = 0; i < tags.size(); ++i) {
     SCOPED_TRACE(tags[i]);

@@ -5,8 +5,10 @@
 
 #include "gls/session/internal/recycling_allocator.h"
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -14,6 +16,20 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+
+// Calls of operator new for a block's size, to see which allocations the
+// recycling saved (the replacement forwards to malloc).
+std::atomic<int> g_block_news{0};
+
+void* operator new(std::size_t size) {
+  if (size == gls::session_internal::kRecycledBlockSize) {
+    g_block_news.fetch_add(1, std::memory_order_relaxed);
+  }
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace gls {
 namespace session_internal {
@@ -90,6 +106,62 @@ TEST(RecyclingAllocatorTest, FreedOnAnotherThread) {
   }).join();
   auto shared = std::allocate_shared<Derived>(RecyclingAllocator<Derived>());
   EXPECT_NE(shared, nullptr);
+}
+
+// Tests that the free blocks of a thread that exited go to the depot and are
+// handed to the next thread that allocates (servers start and end threads all
+// the time): that thread calls operator new for none of them.
+TEST(RecyclingAllocatorTest, ExitedThreadsBlocksAreReused) {
+  if (!kRecyclingEnabled) GTEST_SKIP() << "sanitizer build: no recycling";
+  constexpr int kBlocks = 10;
+  std::set<void*> freed;
+  std::thread([&] {
+    std::vector<PerCall*> objects;
+    for (int i = 0; i < kBlocks; ++i) objects.push_back(new Derived);
+    for (PerCall* p : objects) {
+      freed.insert(p);
+      delete p;
+    }
+  }).join();
+  int news = -1;
+  std::set<void*> reused;
+  std::thread([&] {
+    const int before = g_block_news.load();
+    std::vector<PerCall*> objects;
+    for (int i = 0; i < kBlocks; ++i) objects.push_back(new PerCall);
+    news = g_block_news.load() - before;
+    for (PerCall* p : objects) {
+      reused.insert(p);
+      delete p;
+    }
+  }).join();
+  EXPECT_EQ(news, 0);
+  EXPECT_EQ(reused, freed);
+}
+
+// Tests that a thread that frees more blocks than it allocates hands its full
+// lists to the depot, where a thread that allocates more than it frees finds
+// them (as when one thread creates per-call objects and another deletes them).
+TEST(RecyclingAllocatorTest, FullListsMoveToAllocatingThreads) {
+  if (!kRecyclingEnabled) GTEST_SKIP() << "sanitizer build: no recycling";
+  constexpr int kBlocks = 200;  // more than one thread's list holds
+  std::vector<PerCall*> objects;
+  for (int i = 0; i < kBlocks; ++i) objects.push_back(new Derived);
+  std::thread([&] {
+    for (PerCall* p : objects) delete p;
+    // This thread stays alive (holding its partial list) while the main
+    // thread allocates.
+    objects.clear();
+    const int before = g_block_news.load();
+    std::thread([&] {
+      std::vector<PerCall*> again;
+      again.reserve(128);  // 1 KB: not a block's size, not counted
+      for (int i = 0; i < 128; ++i) again.push_back(new PerCall);
+      objects = again;
+    }).join();
+    EXPECT_EQ(g_block_news.load() - before, 0);
+  }).join();
+  for (PerCall* p : objects) delete p;
 }
 
 }  // namespace

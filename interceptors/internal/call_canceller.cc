@@ -14,6 +14,7 @@ namespace {
 
 class Canceller final : public session_internal::CallCanceller {
  public:
+  explicit Canceller(bool borrowed) : CallCanceller(!borrowed) {}
   void Ref(void* call) const override {
     grpc_call_ref(static_cast<grpc_call*>(call));
   }
@@ -36,9 +37,10 @@ class Canceller final : public session_internal::CallCanceller {
 
 }  // namespace
 
-const session_internal::CallCanceller& GrpcCallCanceller() {
-  static const Canceller* const canceller = new Canceller();
-  return *canceller;
+const session_internal::CallCanceller& GrpcCallCanceller(bool borrowed) {
+  static const Canceller* const held = new Canceller(/*borrowed=*/false);
+  static const Canceller* const borrowed_ref = new Canceller(/*borrowed=*/true);
+  return borrowed ? *borrowed_ref : *held;
 }
 
 }  // namespace interceptors_internal

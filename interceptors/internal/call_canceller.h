@@ -11,7 +11,8 @@
 //
 // Example:
 //
-//   CancelTarget target{c_call, &GrpcCallCanceller(), deadline};
+//   CancelTarget target{c_call, &GrpcCallCanceller(/*borrowed=*/false),
+//                       deadline};
 //
 // Thread-safety: thread-safe (stateless).
 
@@ -23,8 +24,11 @@
 namespace gls {
 namespace interceptors_internal {
 
-// The canceller of grpc_call handles.
-const session_internal::CallCanceller& GrpcCallCanceller();
+// The canceller of grpc_call handles. `borrowed`: a registration takes no
+// reference to the call (CallCanceller::registration_holds_ref() is false):
+// only for a call whose status arrives in the batch that registers it, whose
+// target the client interceptor removes when that status arrives.
+const session_internal::CallCanceller& GrpcCallCanceller(bool borrowed);
 
 }  // namespace interceptors_internal
 }  // namespace gls

@@ -37,6 +37,16 @@ namespace session_internal {
 // call of its kind.
 class CallCanceller {
  public:
+  // Whether a registration (SessionAccess::AddCancelTarget) holds a
+  // reference to its call: Ref at AddCancelTarget, Unref at
+  // RemoveCancelTarget. False only for calls whose owner guarantees that the
+  // call stays valid until it removes the target itself: the client
+  // interceptor, for a call whose status arrives in the batch that
+  // registered it, removes it when that status arrives, and gRPC keeps the
+  // call until then. Either way the session takes its own reference while
+  // it cancels the call.
+  bool registration_holds_ref() const { return registration_holds_ref_; }
+
   // Takes / releases a reference that keeps `call` valid.
   virtual void Ref(void* call) const = 0;
   virtual void Unref(void* call) const = 0;
@@ -46,7 +56,12 @@ class CallCanceller {
   virtual void Cancel(void* call, const absl::Status& why) const = 0;
 
  protected:
+  explicit constexpr CallCanceller(bool registration_holds_ref)
+      : registration_holds_ref_(registration_holds_ref) {}
   ~CallCanceller() = default;
+
+ private:
+  const bool registration_holds_ref_;
 };
 
 // One outbound call registered with a session.

@@ -6,7 +6,10 @@
 // own operator new/delete, that keeps a few freed blocks per thread and
 // hands them out again, so that a per-request object (a session's state, an
 // interceptor) costs no malloc in steady state. Blocks freed on another
-// thread go to that thread's list; lists are bounded and freed at thread exit. Under
+// thread go to that thread's list. A list is bounded: a full one, and the
+// list of a thread that exits, go to a process-wide depot, from which a
+// thread whose list ran empty takes one before it calls operator new (so
+// servers that start and end threads all the time still recycle). Under
 // AddressSanitizer and ThreadSanitizer it forwards to operator new/delete, so
 // they still see every block's life.
 //
@@ -24,7 +27,9 @@
 //     }
 //   };
 //
-// Thread-safety: thread-safe (each thread has its own list).
+// Thread-safety: thread-safe (each thread has its own list; the depot is
+// under a spin lock, taken only when a list runs empty or full and at thread
+// exit).
 
 #ifndef GLS_SESSION_INTERNAL_RECYCLING_ALLOCATOR_H_
 #define GLS_SESSION_INTERNAL_RECYCLING_ALLOCATOR_H_

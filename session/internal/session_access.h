@@ -82,16 +82,20 @@ struct SessionAccess {
   // True if calls made under `session` need registering: it is neither
   // empty nor detached.
   static bool Cancellable(const Session& session);
-  // Registers `target` (taking a reference to its call) and returns true; if
-  // the session is cancelled already, registers nothing and returns false
-  // (the caller cancels the call with CancelStatus()). Lists the session with
-  // the cancel watcher (internal/cancel_watcher.h) while it has a poller or
-  // a deadline (its own or the target's) and calls registered.
+  // Registers `target` (taking a reference to its call if
+  // `target.ops->registration_holds_ref()`) and returns true; if the session
+  // is cancelled already, registers nothing and returns false (the caller
+  // cancels the call with CancelStatus()). Lists the session with the cancel
+  // watcher (internal/cancel_watcher.h) while it has a poller or a deadline
+  // (its own or the target's) and calls registered.
   static bool AddCancelTarget(const Session& session, CancelTarget target);
-  // Unregisters the target of `call` (releasing the reference); no-op if it
-  // is not registered. After it returns, the session's cancellation no
-  // longer touches `call` through this registration.
+  // Unregisters the target of `call` (releasing the reference it holds, if
+  // any); no-op if it is not registered. After it returns, the session's
+  // cancellation no longer touches `call` through this registration.
   static void RemoveCancelTarget(const Session& session, void* call);
+  // For tests: whether each registered target holds a reference to its call
+  // (CallCanceller::registration_holds_ref), in registration order.
+  static std::vector<bool> TargetsHoldRefForTest(const Session& session);
   // Cancels the session with `why` (the first cancellation wins) and every
   // target registered. Returns how many calls were cancelled.
   static size_t Cancel(const Session& session, const absl::Status& why);
