@@ -273,8 +273,11 @@ def against_propagate(s):
                 p = s.load(metainfo, conc, "manual-propagate")
             except KeyError:
                 return []
-            per_round = lambda key, op: statistics.median(
-                op(a, b) for a, b in zip(g[key], p[key]))
+
+            def per_round(key, op):
+                return statistics.median(
+                    op(a, b) for a, b in zip(g[key], p[key]))
+
             rows.append(dict(
                 run=label, concurrency=conc,
                 throughput_x=per_round("rounds_throughput_vs_manual",
