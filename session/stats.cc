@@ -57,6 +57,7 @@ static_assert(sizeof(StatsSnapshot) == kCounters * sizeof(uint64_t),
 constexpr int kStripes = 16;
 
 struct alignas(ABSL_CACHELINE_SIZE) Stripe {
+  constexpr Stripe() : counts{} {}
   std::atomic<uint64_t> counts[kCounters];
 };
 
