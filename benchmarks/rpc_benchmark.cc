@@ -3,10 +3,11 @@
 // The RPC-path benchmark of gls: a two-hop chain client -> front -> leaf over
 // loopback, all three roles in this one process (so one allocation counter
 // sees them all), in the modes plain, manual, manual-propagate, gls, noop and
-// noop-pair (chain_mode.h). Each mode has its own front server and client channel; the
-// leaf (a plain sync server) is shared. The client sends every request with a
-// 10 s deadline and, unless said otherwise, metadata of realistic size: 3
-// persistent values and 1 transient one, plus gRPC's own headers.
+// noop-pair (chain_mode.h). Each mode has its own front server and client
+// channel; the leaf (a plain sync server) is shared. The client sends every
+// request with a 10 s deadline and, unless said otherwise, metadata of
+// realistic size: 3 persistent values and 1 transient one, plus gRPC's own
+// headers.
 //
 // Runs three phases (phases.h): a check that each mode forwards what it
 // should, throughput and latency with the modes interleaved, and heap

@@ -42,10 +42,10 @@ class Depot {
   Chain Take() {
     if (size_.load(std::memory_order_relaxed) == 0) return Chain();
     SpinLockHolder hold(&lock_);
-    if (size_.load(std::memory_order_relaxed) == 0) return Chain();
-    const int n = size_.load(std::memory_order_relaxed) - 1;
-    size_.store(n, std::memory_order_relaxed);
-    return lists_[n];
+    const int n = size_.load(std::memory_order_relaxed);
+    if (n == 0) return Chain();
+    size_.store(n - 1, std::memory_order_relaxed);
+    return lists_[n - 1];
   }
 
   // Keeps `chain`; false if the depot is full (the caller keeps it).

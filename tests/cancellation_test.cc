@@ -244,32 +244,10 @@ grpc::Status CallUnary(Greeter::Stub& stub, const std::string& name) {
   return stub.SayHello(&ctx, request, &reply);
 }
 
-// Unary through the completion-queue client API.
-grpc::Status CallUnaryOnCq(Greeter::Stub& stub, const std::string& name) {
-  grpc::ClientContext ctx;
-  grpc::CompletionQueue cq;
-  HelloRequest request;
-  request.set_name(name);
-  HelloReply reply;
-  grpc::Status status;
-  auto rpc = stub.PrepareAsyncSayHello(&ctx, request, &cq);
-  rpc->StartCall();
-  rpc->Finish(&reply, &status, reinterpret_cast<void*>(1));
-  void* tag = nullptr;
-  bool ok = false;
-  if (!cq.Next(&tag, &ok) || !ok) {
-    status = grpc::Status(grpc::StatusCode::INTERNAL, "cq failed");
-  }
-  cq.Shutdown();
-  while (cq.Next(&tag, &ok)) {
-  }
-  return status;
-}
-
-// Unary through the completion-queue client API, reading the initial
-// metadata first: the status comes in a second batch.
-grpc::Status CallUnaryOnCqMetadataFirst(Greeter::Stub& stub,
-                                        const std::string& name) {
+// Unary through the completion-queue client API. With `metadata_first` it
+// reads the initial metadata first, so the status comes in a second batch.
+grpc::Status CallUnaryOnCq(Greeter::Stub& stub, const std::string& name,
+                           bool metadata_first = false) {
   grpc::ClientContext ctx;
   grpc::CompletionQueue cq;
   HelloRequest request;
@@ -280,12 +258,12 @@ grpc::Status CallUnaryOnCqMetadataFirst(Greeter::Stub& stub,
   void* const kFinish = reinterpret_cast<void*>(2);
   auto rpc = stub.PrepareAsyncSayHello(&ctx, request, &cq);
   rpc->StartCall();
-  rpc->ReadInitialMetadata(kMetadata);
+  if (metadata_first) rpc->ReadInitialMetadata(kMetadata);
   rpc->Finish(&reply, &status, kFinish);
   void* tag = nullptr;
   bool ok = false;
   bool finished = false;
-  for (int i = 0; i < 2 && cq.Next(&tag, &ok); ++i) {
+  for (int i = 0; i < (metadata_first ? 2 : 1) && cq.Next(&tag, &ok); ++i) {
     if (tag == kFinish) finished = ok;
   }
   if (!finished) status = grpc::Status(grpc::StatusCode::INTERNAL, "cq failed");
@@ -763,7 +741,7 @@ TEST(CancellationTest, EveryCallShapeIsCancelled) {
     if (tag == "sync-unary") return CallUnary(greeter, name);
     if (tag == "cq-unary") return CallUnaryOnCq(greeter, name);
     if (tag == "cq-unary-metadata-first") {
-      return CallUnaryOnCqMetadataFirst(greeter, name);
+      return CallUnaryOnCq(greeter, name, /*metadata_first=*/true);
     }
     return CallUnaryCallback(greeter, name);
   });
