@@ -166,8 +166,10 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
     OutgoingReport report;
     // RestoreMissingPersistent on a request captured lazily: restore straight
     // from the request's headers, building neither prev nor cur.
+    // (A request with W3C context takes the full path.)
     bool done = false;
     if (config_->restore_missing &&
+        !session_internal::SessionAccess::HasW3c(session_) &&
         session_internal::SessionAccess::WithSource(
             session_,
             [&](const session_internal::ContextSource& source) {
@@ -210,7 +212,10 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
   void Report(const OutgoingReport& report) const {
     using stats_internal::Counter;
     stats_internal::Add(Counter::kValuesRestored, report.added);
-    stats_internal::Add(Counter::kDroppedByBudget, report.over_budget.size());
+    stats_internal::Add(Counter::kDroppedByBudget,
+                        report.over_budget.size() +
+                            report.baggage_over_budget.size() +
+                            report.tracestate_over_budget);
     stats_internal::Add(Counter::kDroppedInvalid, report.illegal.size());
     stats_internal::Add(Counter::kDroppedByList, report.stripped);
     if (stats_internal::TraceEnabled()) {
@@ -251,6 +256,11 @@ class BackupFactory final
     config_.policy = interceptors_internal::MakeOutgoingPolicy(
         options.max_added_bytes, options.forward_headers,
         options.strip_persistent, &errors);
+    interceptors_internal::SetBaggageStripList(options.strip_baggage,
+                                               config_.policy, &errors);
+    config_.policy.propagators = options.propagators.has_value()
+                                     ? *options.propagators
+                                     : PropagatorsFromEnvironment();
     for (const std::string& e : errors) LogError(absl::StrCat("client ", e));
   }
 
@@ -259,7 +269,7 @@ class BackupFactory final
     using Mode = BackupInterceptor::Mode;
     const Session& session = CurSession();
     const Mode rewrite =
-        !config_.policy.strip_persistent.empty() ? Mode::kStrip : Mode::kNone;
+        config_.policy.HasStripLists() ? Mode::kStrip : Mode::kNone;
     if (!session.empty()) {
       // Every call under a session is tied to its cancellation and brings
       // back its backward values, even with nothing to add.
@@ -276,13 +286,15 @@ class BackupFactory final
 
  private:
   // True if the built-in fallback has nothing to do for calls made under
-  // `session`: a request without persistent values, and no lists. The call
+  // `session`: a request without persistent values or W3C context, and no
+  // lists. The call
   // then goes out as the caller made it (its interceptor still ties it to
   // the request's cancellation and collects backward values).
   bool NothingToRestore(const Session& session) const {
     return config_.restore_missing && config_.policy.forward_headers.empty() &&
-           config_.policy.strip_persistent.empty() &&
-           !session_internal::SessionAccess::HasPersistent(session);
+           !config_.policy.HasStripLists() &&
+           !session_internal::SessionAccess::HasPersistent(session) &&
+           !session_internal::SessionAccess::HasW3c(session);
   }
 
   Config config_;

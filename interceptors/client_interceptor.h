@@ -23,7 +23,14 @@
 //   Never an incoming header of prev by itself (authorization, cookies, ...):
 //   a handler returning `prev`, or a context derived from it, sends metainfo
 //   only.
-//   - Persistent keys on `strip_persistent` never leave, whoever set them.
+//   - W3C context (README, "W3C Trace Context and Baggage"), as
+//     `propagators` (default: OTEL_PROPAGATORS) allows: the request's
+//     traceparent and tracestate when the call has no traceparent of its
+//     own (whatever `backup` says), and with `backup` the request's baggage
+//     members whose key the call's baggage lacks. The caller's own
+//     traceparent, tracestate and baggage always stay.
+//   - Persistent keys on `strip_persistent`, and baggage keys on
+//     `strip_baggage`, never leave, whoever set them.
 //   - What gls adds beyond the caller's own headers is capped at
 //     `max_added_bytes` per call (name + value + 32 bytes per header, as
 //     gRPC's metadata limit counts); what does not fit is dropped, in one log
@@ -54,7 +61,7 @@
 //     bool has_own = cur.GetPersistent("TENANT").has_value();
 //     return gls::client::BackupResult{cur, /*backup=*/!has_own};
 //   };
-//   options.forward_headers = {"x-request-id", "traceparent"};
+//   options.forward_headers = {"x-request-id"};
 //   std::vector<std::unique_ptr<
 //       grpc::experimental::ClientInterceptorFactoryInterface>> creators;
 //   creators.push_back(gls::client::WithContextBackup(std::move(options)));
@@ -80,7 +87,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/types/optional.h"
 #include "gls/session/context.h"
+#include "gls/session/propagators.h"
 
 namespace gls {
 namespace client {
@@ -111,18 +120,27 @@ struct BackupOptions {
   size_t max_added_bytes = kDefaultMaxAddedBytes;
   // Non-metainfo headers of the request that the fallback (backup = true)
   // forwards when the call lacks them. Exact names (any case), never
-  // prefixes; metainfo names and gRPC's own headers are refused (logged).
+  // prefixes; metainfo names, the W3C ones (traceparent, tracestate,
+  // baggage: see `propagators`) and gRPC's own headers are refused (logged).
   std::vector<std::string> forward_headers;
+  // Which W3C context of the request calls carry; unset: the
+  // OTEL_PROPAGATORS environment variable (propagators.h), whose default is
+  // both trace context and baggage.
+  absl::optional<Propagators> propagators;
+  // Baggage keys (exact, case-sensitive) that never leave through this
+  // channel, whoever set them: removed from the call's baggage.
+  std::vector<std::string> strip_baggage;
   // Persistent keys (any form: "tenant-id" is TENANT_ID) that never leave
   // through this channel, whoever set them: removed before sending.
   std::vector<std::string> strip_persistent;
 };
 
 // A factory for grpc::experimental::CreateCustomChannelWithInterceptors.
-// Creates no interceptor for calls made without a bound session, unless
-// `strip_persistent` is set (then every call is checked), nor when the
-// handler is RestoreMissingPersistent, there are no lists and the request has
-// no persistent value (nothing to add: the call goes out as made). Bad list
+// Creates no interceptor for calls made without a bound session, unless a
+// strip list is set (then every call is checked), nor when the handler is
+// RestoreMissingPersistent, there are no lists and the request has no
+// persistent value and no W3C context (nothing to add: the call goes out as
+// made). Bad list
 // entries are logged and ignored.
 std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>
 WithContextBackup(BackupOptions options);

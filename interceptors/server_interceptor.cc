@@ -12,6 +12,7 @@
 #include "gls/interceptors/internal/backward.h"
 #include "gls/interceptors/internal/metadata.h"
 #include "gls/interceptors/internal/request_registry.h"
+#include "gls/interceptors/internal/w3c_incoming.h"
 #include "gls/session/internal/cancellation.h"
 #include "gls/session/internal/context_source.h"
 #include "gls/session/internal/recycling_allocator.h"
@@ -39,6 +40,8 @@ struct Config {
   size_t max_backward_bytes = 0;
   // Canonical backward keys never sent, sorted.
   std::vector<std::string> strip_backward;
+  // Baggage strip list and bridge.
+  interceptors_internal::IncomingW3cRules w3c;
 };
 
 // `keys` in canonical form, sorted, without duplicates; empty keys are
@@ -161,22 +164,28 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
     // Whether the request carries a persistent value the strip list keeps
     // (outbound calls then may have something to restore), and how many
     // the strip list drops on receipt (dropped_by_list).
+    // Also whether it carries W3C context (a traceparent or a baggage).
     bool has_persistent = false;
+    bool has_w3c = false;
     size_t stripped = 0;
     for (const auto& [name_ref, value_ref] : *metadata_) {
       const absl::string_view name = interceptors_internal::View(name_ref);
-      if (MetainfoKind(name) != MetaKind::kPersistent) continue;
+      if (MetainfoKind(name) != MetaKind::kPersistent) {
+        has_w3c |= IsW3cHeader(name) && name != kTraceStateHeader;
+        continue;
+      }
       if (!strip_->empty() &&
           interceptors_internal::IsStrippedPersistent(name, *strip_)) {
         ++stripped;
       } else if (!value_ref.empty()) {
         has_persistent = true;
-        if (strip_->empty()) break;  // nothing more to learn
       }
     }
+    // A bridged persistent value becomes baggage.
+    has_w3c |= has_persistent && !config_->w3c.bridge_baggage.empty();
     grpc::ServerContextBase* ctx = info_->server_context();
     session_ = SessionAccess::NewLazy(this, FromGrpcDeadline(ctx->deadline()),
-                                      has_persistent);
+                                      has_persistent, has_w3c);
     // Callback services report the close by themselves.
     if (dynamic_cast<grpc::CallbackServerContext*>(ctx) == nullptr) {
       SessionAccess::AttachPoller(session_, this);
@@ -208,9 +217,13 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
   // ContextSource: called under the session's lock, before it is sealed.
   Context Build() const override {
     grpc::ServerContextBase* ctx = info_->server_context();
-    return IncomingContext(*metadata_, FromGrpcDeadline(ctx->deadline()),
-                           info_->method() == nullptr ? "" : info_->method(),
-                           ctx->peer(), *strip_);
+    Context built =
+        IncomingContext(*metadata_, FromGrpcDeadline(ctx->deadline()),
+                        info_->method() == nullptr ? "" : info_->method(),
+                        ctx->peer(), *strip_);
+    if (config_->w3c.empty()) return built;
+    return interceptors_internal::ApplyIncomingW3c(built, config_->w3c,
+                                                   *strip_);
   }
   void ForEachHeader(
       absl::FunctionRef<void(absl::string_view, absl::string_view)> fn)
@@ -278,6 +291,10 @@ WithContextBackup(BackupOptions options) {
       CanonicalKeyList(options.strip_backward, "strip_backward");
   config.forward_backward = options.forward_backward;
   config.max_backward_bytes = options.max_backward_bytes;
+  std::vector<std::string> errors;
+  config.w3c = interceptors_internal::MakeIncomingW3cRules(
+      options.strip_baggage, options.bridge_baggage, &errors);
+  for (const std::string& e : errors) LogError(absl::StrCat("server ", e));
   return std::make_unique<BackupFactory>(options.enable, std::move(config));
 }
 

@@ -91,6 +91,19 @@ struct BackupOptions {
   // dropped_by_list). For edge services whose internal hops report values
   // that must not leave.
   std::vector<std::string> strip_backward;
+  // W3C baggage keys (exact, case-sensitive) dropped from every incoming
+  // request on receipt, like strip_persistent (README, "W3C Trace Context
+  // and Baggage"). The request's traceparent, tracestate and baggage are
+  // always read into its context; what travels on is the client factory's
+  // `propagators` (OTEL_PROPAGATORS).
+  std::vector<std::string> strip_baggage;
+  // Opt-in bridge: each baggage key here (e.g. "tenant") and the persistent
+  // key it names (TENANT) are one value. A request with only one of the
+  // two gets the other, so an OpenTelemetry caller's baggage reaches a
+  // Kitex-speaking service as rpc-persist-tenant and the other way round;
+  // with both, each keeps its own value. Keys a strip list drops are never
+  // bridged.
+  std::vector<std::string> bridge_baggage;
 };
 
 // Returns a factory for ServerBuilder::experimental().SetInterceptorCreators

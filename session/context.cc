@@ -16,6 +16,8 @@ struct Context::Rep {
   Headers outgoing;  // sent by outbound calls
   Headers incoming;  // readable only
   absl::Time deadline = absl::InfiniteFuture();
+  TraceContext trace;
+  Baggage baggage;
   std::string method;
   std::string peer;
 };
@@ -145,6 +147,14 @@ const Context::Headers& Context::incoming_headers() const {
   return rep().incoming;
 }
 absl::Time Context::deadline() const { return rep().deadline; }
+const TraceContext& Context::trace() const { return rep().trace; }
+const Baggage& Context::baggage() const { return rep().baggage; }
+absl::optional<absl::string_view> Context::GetBaggage(
+    absl::string_view key) const {
+  const BaggageEntry* e = FindBaggage(rep().baggage, key);
+  if (e == nullptr) return absl::nullopt;
+  return absl::string_view(e->value);
+}
 const std::string& Context::method() const { return rep().method; }
 const std::string& Context::peer() const { return rep().peer; }
 
@@ -183,12 +193,14 @@ Context Context::WithoutTransient(absl::string_view key) const {
 }
 Context Context::WithHeader(absl::string_view name,
                             absl::string_view value) const {
-  // Metainfo names are refused, also with an empty key.
+  // Metainfo names are refused, also with an empty key, and so are the W3C
+  // ones (WithTrace, WithBaggage).
   if (name.empty() || HasMetainfoPrefix(name)) {
     return *this;
   }
   std::string buffer;
   name = NameView(name, buffer);
+  if (IsW3cHeader(name)) return *this;
   return Derive([&](Rep& r) {
     EraseHeader(r.outgoing, name);
     r.outgoing.emplace_back(std::string(name), std::string(value));
@@ -201,6 +213,44 @@ Context Context::WithoutHeader(absl::string_view name) const {
   return Derive([&](Rep& r) {
     EraseHeader(r.outgoing, name);
     EraseHeader(r.incoming, name);
+  });
+}
+Context Context::WithTrace(absl::string_view traceparent,
+                           absl::string_view tracestate) const {
+  TraceContext trace = ParseTraceContext(traceparent, tracestate);
+  if (!trace.valid()) return *this;
+  return Derive([&](Rep& r) { r.trace = std::move(trace); });
+}
+Context Context::WithoutTrace() const {
+  if (!trace().valid()) return *this;
+  return Derive([&](Rep& r) { r.trace = TraceContext(); });
+}
+Context Context::WithBaggage(absl::string_view key, absl::string_view value,
+                             absl::string_view properties) const {
+  std::string checked;
+  if (!IsBaggageKey(key) || !IsBaggageProperties(properties) ||
+      !PercentDecodeBaggageValue(PercentEncodeBaggageValue(value), &checked)) {
+    return *this;
+  }
+  return Derive([&](Rep& r) {
+    for (BaggageEntry& e : r.baggage) {
+      if (e.key == key) {
+        e.value = std::string(value);
+        e.properties = std::string(properties);
+        return;
+      }
+    }
+    r.baggage.push_back(BaggageEntry{std::string(key), std::string(value),
+                                     std::string(properties)});
+  });
+}
+Context Context::WithoutBaggage(absl::string_view key) const {
+  if (FindBaggage(baggage(), key) == nullptr) return *this;
+  return Derive([&](Rep& r) {
+    r.baggage.erase(
+        std::remove_if(r.baggage.begin(), r.baggage.end(),
+                       [&](const BaggageEntry& e) { return e.key == key; }),
+        r.baggage.end());
   });
 }
 Context Context::WithDeadline(absl::Time deadline) const {
@@ -241,6 +291,20 @@ Context::Builder& Context::Builder::AddHeader(absl::string_view name,
     case MetaKind::kNone: {
       std::string buffer;
       name = NameView(name, buffer);
+      if (name == kTraceParentHeader) {
+        traceparent_ = std::string(value);
+        ++traceparents_;
+        break;
+      }
+      if (name == kTraceStateHeader) {
+        if (!tracestate_.empty()) tracestate_.push_back(',');
+        tracestate_.append(value.data(), value.size());
+        break;
+      }
+      if (name == kBaggageHeader) {
+        ParseBaggage(value, &rep().baggage);
+        break;
+      }
       (direction_ == Direction::kIncoming ? rep().incoming : rep().outgoing)
           .emplace_back(std::string(name), std::string(value));
       break;
@@ -274,6 +338,13 @@ Context::Builder& Context::Builder::SetPeer(std::string peer) {
 }
 Context Context::Builder::Build() {
   rep();  // an empty builder builds an empty (but distinct) context
+  // Several traceparent headers are invalid (no trace).
+  if (traceparents_ == 1) {
+    rep_->trace = ParseTraceContext(traceparent_, tracestate_);
+  }
+  traceparent_.clear();
+  traceparents_ = 0;
+  tracestate_.clear();
   return Context(std::shared_ptr<const Rep>(std::move(rep_)));
 }
 

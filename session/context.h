@@ -11,10 +11,17 @@
 //                       own, and those a BackupHandler sets with WithHeader
 //   incoming headers    other headers an incoming request arrived with
 //                       (authorization, cookies, ...): readable, never sent
+//   W3C trace context   traceparent + tracestate, parsed (trace_context.h)
+//   W3C baggage         the baggage header's members, decoded (baggage.h)
 //   deadline, method, peer
 //
-// Only metainfo (persistent and transient values) and outgoing headers are
-// ever sent (`ForEachWireHeader`, `outgoing_headers`). A context built from
+// The W3C headers (traceparent, tracestate, baggage) are never plain
+// headers: the Builder parses them into the trace context and the baggage,
+// in both directions, dropping what is invalid (an invalid traceparent takes
+// its tracestate with it). Only metainfo, the W3C context and outgoing
+// headers are ever sent (the W3C context by the client factory's rules,
+// README "W3C Trace Context and Baggage"); only metainfo and outgoing headers
+// are ever sent (`ForEachWireHeader`, `outgoing_headers`). A context built from
 // an incoming request has no outgoing headers, so a context derived from it,
 // however it was derived, sends metainfo only; forwarding an incoming header
 // takes a deliberate `WithHeader`.
@@ -58,6 +65,8 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "gls/session/baggage.h"
+#include "gls/session/trace_context.h"
 
 namespace gls {
 
@@ -100,6 +109,14 @@ class Context {
   // Headers of the incoming request: readable, never sent.
   const Headers& incoming_headers() const;
   absl::Time deadline() const;
+  // The W3C trace context: valid() false if there is none (or it was
+  // invalid).
+  const TraceContext& trace() const;
+  // The W3C baggage: every member, decoded, with its properties.
+  const Baggage& baggage() const;
+  // The decoded value of baggage member `key` (exact: keys are
+  // case-sensitive); absl::nullopt if absent.
+  absl::optional<absl::string_view> GetBaggage(absl::string_view key) const;
   const std::string& method() const;
   const std::string& peer() const;
 
@@ -118,6 +135,20 @@ class Context {
   Context WithHeader(absl::string_view name, absl::string_view value) const;
   // Removes the header (outgoing and incoming) of that name.
   Context WithoutHeader(absl::string_view name) const;
+  // Sets the trace context; an invalid `traceparent` leaves the context
+  // unchanged (check with IsValidTraceParent). `tracestate` is cleaned as
+  // SanitizeTraceState does.
+  Context WithTrace(absl::string_view traceparent,
+                    absl::string_view tracestate = "") const;
+  Context WithoutTrace() const;
+  // Sets baggage member `key` to `value` (plain text: percent-encoded when
+  // sent) with `properties` (the text after ';' on the wire, e.g.
+  // "pii;ttl=60"), replacing an earlier member of that key. A key that is
+  // not a token, a value that is not UTF-8 or invalid properties leave the
+  // context unchanged. The baggage counterpart of WithPersistent.
+  Context WithBaggage(absl::string_view key, absl::string_view value,
+                      absl::string_view properties = "") const;
+  Context WithoutBaggage(absl::string_view key) const;
 
   // Calls `emit(header_name, value)` for every metainfo value an outbound call
   // carries: persistent ones, then transient ones, each under its canonical
@@ -149,7 +180,9 @@ class Context::Builder {
   Builder& operator=(const Builder&) = delete;
   ~Builder();
 
-  // Classifies one header by the metainfo mapping. Only the first value of a
+  // Classifies one header by the metainfo mapping; traceparent, tracestate
+  // and baggage go to the W3C context (parsed in Build(): several baggage or
+  // tracestate headers are joined, several traceparent ones are invalid). Only the first value of a
   // metainfo key is kept (keys are canonical: "rpc-persist-a_b" and
   // "rpc-persist-a-b" are one key); empty keys or values are ignored.
   // "rpc-backward-" headers, empty-key metainfo headers and all other headers
@@ -169,6 +202,10 @@ class Context::Builder {
 
   Direction direction_;
   std::shared_ptr<Rep> rep_;  // created on first use
+  // The W3C headers seen, parsed in Build().
+  std::string traceparent_;
+  int traceparents_ = 0;
+  std::string tracestate_;
 };
 
 // The built-in fallback of context backup (`backup = true`): returns `ctx`

@@ -74,6 +74,20 @@ MetaKind ParseMetainfoHeader(absl::string_view header, std::string* key) {
   return kind;
 }
 
+bool IsW3cHeader(absl::string_view name) {
+  // One length test first: most names are none of the three.
+  switch (name.size()) {
+    case 7:
+      return name == "baggage";
+    case 10:
+      return name == "tracestate";
+    case 11:
+      return name == "traceparent";
+    default:
+      return false;
+  }
+}
+
 bool IsTransportHeader(absl::string_view name) {
   return name.empty() || name[0] == ':' || absl::StartsWith(name, "grpc-") ||
          name == "te" || name == "content-type" || name == "user-agent";

@@ -69,6 +69,11 @@ std::string MetainfoHeaderName(MetaKind kind, absl::string_view key);
 // lowercase, as gRPC gives it.
 bool IsTransportHeader(absl::string_view name);
 
+// True for the W3C context headers, "traceparent", "tracestate" and
+// "baggage" (`name` lowercase): their own kind of context, never plain
+// headers (trace_context.h, baggage.h).
+bool IsW3cHeader(absl::string_view name);
+
 // Returns the canonical form of a metainfo key: ASCII letters uppercased and
 // '-' turned into '_' ("tenant-id" -> "TENANT_ID").
 std::string CanonicalKey(absl::string_view key);

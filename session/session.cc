@@ -128,13 +128,17 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
   explicit SessionState(Context context)
       : deadline_(context.deadline()),
         has_persistent_(!context.persistent().empty()),
+        has_w3c_(context.trace().valid() || !context.baggage().empty()),
         storage_(std::move(context)) {
     built_.store(&storage_, std::memory_order_release);
   }
   // A session whose context is built from `source` on first read.
   SessionState(const ContextSource* source, absl::Time deadline,
-               bool has_persistent)
-      : deadline_(deadline), has_persistent_(has_persistent), source_(source) {}
+               bool has_persistent, bool has_w3c)
+      : deadline_(deadline),
+        has_persistent_(has_persistent),
+        has_w3c_(has_w3c),
+        source_(source) {}
   SessionState(const SessionState&) = delete;
   SessionState& operator=(const SessionState&) = delete;
   ~SessionState() {
@@ -160,6 +164,7 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
   }
   absl::Time deadline() const { return deadline_; }
   bool has_persistent() const { return has_persistent_; }
+  bool has_w3c() const { return has_w3c_; }
 
   // Builds the context if other holders may still read it, then forgets the
   // source.
@@ -397,6 +402,7 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
 
   const absl::Time deadline_;
   const bool has_persistent_;
+  const bool has_w3c_;
   mutable SpinLock lock_;
   // The request's metadata as gRPC holds it, until sealed.
   const ContextSource* source_ ABSL_GUARDED_BY(lock_) = nullptr;
@@ -442,15 +448,20 @@ static_assert(sizeof(SessionState) + sizeof(void*) + 2 * sizeof(int32_t) <=
               "a session state no longer fits a recycled block");
 
 Session SessionAccess::NewLazy(const ContextSource* source, absl::Time deadline,
-                               bool has_persistent) {
+                               bool has_persistent, bool has_w3c) {
   Session session;
   session.state_ = std::allocate_shared<SessionState>(
-      RecyclingAllocator<SessionState>(), source, deadline, has_persistent);
+      RecyclingAllocator<SessionState>(), source, deadline, has_persistent,
+      has_w3c);
   return session;
 }
 
 bool SessionAccess::HasPersistent(const Session& session) {
   return session.state_ != nullptr && session.state_->has_persistent();
+}
+
+bool SessionAccess::HasW3c(const Session& session) {
+  return session.state_ != nullptr && session.state_->has_w3c();
 }
 
 void SessionAccess::Seal(const Session& session) {

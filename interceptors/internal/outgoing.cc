@@ -7,8 +7,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gls/session/baggage.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
+#include "gls/session/trace_context.h"
 
 namespace gls {
 namespace interceptors_internal {
@@ -146,6 +149,14 @@ class Emitter {
     metadata_.emplace(std::move(name), std::string(value));
   }
 
+  // Charges `size` bytes of what gls adds, if they fit the budget.
+  bool Charge(size_t size) {
+    if (added_ + size > policy_.max_added_bytes) return false;
+    added_ += size;
+    ++report_.added;
+    return true;
+  }
+
  private:
   const OutgoingPolicy& policy_;
   OutgoingMetadata& metadata_;
@@ -153,10 +164,228 @@ class Emitter {
   size_t added_ = 0;
 };
 
+// The key of a raw baggage list-member (before '=' or ';', trimmed).
+absl::string_view MemberKey(absl::string_view member) {
+  member = member.substr(0, member.find_first_of("=;"));
+  return absl::StripAsciiWhitespace(member);
+}
+
+// The call's baggage headers joined into one value, removed from `metadata`.
+std::string TakeBaggage(OutgoingMetadata& metadata) {
+  std::string joined;
+  auto range = metadata.equal_range(std::string(kBaggageHeader));
+  for (auto it = range.first; it != range.second; ++it) {
+    if (it->second.empty()) continue;
+    if (!joined.empty()) joined.push_back(',');
+    joined += it->second;
+  }
+  metadata.erase(range.first, range.second);
+  return joined;
+}
+
+// The baggage the call's own headers carry, parsed; adds to `*invalid` the
+// members that do not parse (may be null).
+Baggage ParsedBaggage(const OutgoingMetadata& metadata, size_t* invalid) {
+  Baggage out;
+  auto range = metadata.equal_range(std::string(kBaggageHeader));
+  for (auto it = range.first; it != range.second; ++it) {
+    const size_t n = ParseBaggage(it->second, &out);
+    if (invalid != nullptr) *invalid += n;
+  }
+  return out;
+}
+
+// One baggage member to put on a call, and whether it is the caller's own
+// (free of the budget).
+struct BaggageToAdd {
+  const BaggageEntry* entry;
+  bool own;
+};
+
+// Appends `members` to the call's baggage header (kept as written, if any),
+// each member whole: one that does not fit the budget is dropped and
+// reported by key and size, and the next one tried.
+void EmitBaggage(const std::vector<BaggageToAdd>& members, Emitter& emit,
+                 OutgoingMetadata& metadata, OutgoingReport& report) {
+  if (members.empty()) return;
+  std::string header = TakeBaggage(metadata);
+  for (const BaggageToAdd& m : members) {
+    std::string member = EncodeBaggageMember(*m.entry);
+    if (!IsLegalHeader(kBaggageHeader, member)) {
+      report.illegal.emplace_back(
+          absl::StrCat(kBaggageHeader, " member ", m.entry->key),
+          member.size());
+      continue;
+    }
+    // The header's entry cost (name + 32) comes with its first member.
+    const size_t cost =
+        member.size() + (header.empty() ? HeaderEntrySize(kBaggageHeader, "")
+                                        : 1);
+    if (!m.own && !emit.Charge(cost)) {
+      report.baggage_over_budget.emplace_back(m.entry->key, member.size());
+      continue;
+    }
+    if (!header.empty()) header.push_back(',');
+    header += member;
+  }
+  if (!header.empty()) {
+    metadata.emplace(std::string(kBaggageHeader), std::move(header));
+  }
+}
+
+// Puts `trace` on the call: the traceparent, then as many tracestate
+// members as fit, from the first (the most recent).
+void EmitTrace(const TraceContext& trace, bool own, Emitter& emit,
+               OutgoingMetadata& metadata, OutgoingReport& report) {
+  const size_t before = metadata.count(std::string(kTraceParentHeader));
+  emit.Add(std::string(kTraceParentHeader), trace.traceparent, own);
+  if (metadata.count(std::string(kTraceParentHeader)) == before) return;
+  if (trace.tracestate.empty()) return;
+  if (own) {
+    emit.Add(std::string(kTraceStateHeader), trace.tracestate, true);
+    return;
+  }
+  std::string kept;
+  for (absl::string_view member : absl::StrSplit(trace.tracestate, ',')) {
+    const size_t cost =
+        member.size() +
+        (kept.empty() ? HeaderEntrySize(kTraceStateHeader, "") : 1);
+    if (!emit.Charge(cost)) {
+      ++report.tracestate_over_budget;
+      continue;
+    }
+    if (!kept.empty()) kept.push_back(',');
+    kept.append(member.data(), member.size());
+  }
+  if (!kept.empty()) {
+    metadata.emplace(std::string(kTraceStateHeader), std::move(kept));
+  }
+}
+
+// The W3C context of ctx, on a call rebuilt from it (`own`: the caller's
+// headers): the caller's own parts always, the rest as the switch says.
+// Own W3C headers that do not parse are dropped here and reported.
+void EmitContextW3c(const Context& ctx, const OutgoingMetadata& own,
+                    const OutgoingPolicy& policy, Emitter& emit,
+                    OutgoingMetadata& metadata, OutgoingReport& report) {
+  auto own_tp = own.equal_range(std::string(kTraceParentHeader));
+  for (auto it = own_tp.first; it != own_tp.second; ++it) {
+    if (!IsValidTraceParent(it->second)) {
+      report.illegal.emplace_back(std::string(kTraceParentHeader),
+                                  it->second.size());
+    }
+  }
+  const TraceContext& trace = ctx.trace();
+  if (trace.valid()) {
+    bool is_own = false;
+    for (auto it = own_tp.first; it != own_tp.second; ++it) {
+      is_own |= absl::StripAsciiWhitespace(it->second) == trace.traceparent;
+    }
+    if (is_own || policy.propagators.trace_context) {
+      EmitTrace(trace, is_own, emit, metadata, report);
+    }
+  }
+  size_t invalid = 0;
+  const Baggage own_baggage = ParsedBaggage(own, &invalid);
+  if (invalid > 0) {
+    report.illegal.emplace_back(absl::StrCat(kBaggageHeader, " (", invalid,
+                                             " invalid member(s))"),
+                                0);
+  }
+  std::vector<BaggageToAdd> members;
+  for (const BaggageEntry& e : ctx.baggage()) {
+    if (policy.StripsBaggage(e.key)) {
+      ++report.stripped;
+      continue;
+    }
+    const BaggageEntry* mine = FindBaggage(own_baggage, e.key);
+    const bool is_own = mine != nullptr && *mine == e;
+    if (is_own || policy.propagators.baggage) members.push_back({&e, is_own});
+  }
+  // The caller's own members first: they are never dropped.
+  std::stable_partition(members.begin(), members.end(),
+                        [](const BaggageToAdd& m) { return m.own; });
+  EmitBaggage(members, emit, metadata, report);
+}
+
+// The request's W3C context onto the call, as the switch says: its trace
+// if the call has no traceparent; with `backup`, its baggage members whose
+// key the call's baggage lacks.
+void AddRequestW3c(const Context& prev, bool backup,
+                   const OutgoingPolicy& policy, Emitter& emit,
+                   OutgoingMetadata& metadata, OutgoingReport& report) {
+  if (policy.propagators.trace_context && prev.trace().valid() &&
+      metadata.count(std::string(kTraceParentHeader)) == 0) {
+    TraceContext trace = prev.trace();
+    // A tracestate the call set without a traceparent stays its own.
+    if (metadata.count(std::string(kTraceStateHeader)) > 0) {
+      trace.tracestate.clear();
+    }
+    EmitTrace(trace, /*own=*/false, emit, metadata, report);
+  }
+  if (!backup || !policy.propagators.baggage || prev.baggage().empty()) return;
+  const Baggage have = ParsedBaggage(metadata, nullptr);
+  std::vector<BaggageToAdd> members;
+  for (const BaggageEntry& e : prev.baggage()) {
+    if (FindBaggage(have, e.key) != nullptr) continue;  // the call's wins
+    if (policy.StripsBaggage(e.key)) {
+      ++report.stripped;
+      continue;
+    }
+    members.push_back({&e, false});
+  }
+  EmitBaggage(members, emit, metadata, report);
+}
+
+// Removes baggage members on the strip list from the call's baggage
+// header, keeping the others as written. Returns how many were removed.
+size_t StripBaggage(const OutgoingPolicy& policy, OutgoingMetadata& metadata) {
+  if (policy.strip_baggage.empty()) return 0;
+  auto range = metadata.equal_range(std::string(kBaggageHeader));
+  if (range.first == range.second) return 0;
+  size_t removed = 0;
+  std::string kept;
+  for (auto it = range.first; it != range.second; ++it) {
+    for (absl::string_view member : absl::StrSplit(it->second, ',')) {
+      if (policy.StripsBaggage(MemberKey(member))) {
+        ++removed;
+        continue;
+      }
+      if (!kept.empty()) kept.push_back(',');
+      kept.append(member.data(), member.size());
+    }
+  }
+  if (removed == 0) return 0;
+  metadata.erase(range.first, range.second);
+  if (!absl::StripAsciiWhitespace(kept).empty()) {
+    metadata.emplace(std::string(kBaggageHeader), std::move(kept));
+  }
+  return removed;
+}
+
 }  // namespace
 
 bool OutgoingPolicy::Strips(absl::string_view key) const {
   return !strip_persistent.empty() && Contains(strip_persistent, key);
+}
+
+bool OutgoingPolicy::StripsBaggage(absl::string_view key) const {
+  return !strip_baggage.empty() && Contains(strip_baggage, key);
+}
+
+void SetBaggageStripList(const std::vector<std::string>& keys,
+                         OutgoingPolicy& policy,
+                         std::vector<std::string>* errors) {
+  policy.strip_baggage.clear();
+  for (const std::string& key : keys) {
+    if (IsBaggageKey(key)) {
+      policy.strip_baggage.push_back(key);
+    } else if (errors != nullptr) {
+      errors->push_back(absl::StrCat("strip_baggage entry ", QuoteForLog(key),
+                                     " ignored: not a baggage key (a token)"));
+    }
+  }
+  SortUnique(policy.strip_baggage);
 }
 
 OutgoingPolicy MakeOutgoingPolicy(size_t max_added_bytes,
@@ -179,6 +408,10 @@ OutgoingPolicy MakeOutgoingPolicy(size_t max_added_bytes,
     } else if (HasMetainfoPrefix(lower)) {
       reject("forward_headers", name,
              "metainfo travels by its own rules, not by the allowlist");
+    } else if (IsW3cHeader(lower)) {
+      reject("forward_headers", name,
+             "W3C context travels by its own rules (propagators), not by the "
+             "allowlist");
     } else if (IsTransportHeader(lower) || !IsLegalHeader(lower, "x")) {
       reject("forward_headers", name, "not a header gRPC lets a call set");
     } else {
@@ -235,8 +468,8 @@ bool RestoreFromSource(const session_internal::ContextSource& source,
 
 size_t StripPersistent(const OutgoingPolicy& policy,
                        OutgoingMetadata& metadata) {
-  if (policy.strip_persistent.empty()) return 0;
-  size_t removed = 0;
+  size_t removed = StripBaggage(policy, metadata);
+  if (policy.strip_persistent.empty()) return removed;
   for (auto it = metadata.begin(); it != metadata.end();) {
     if (IsStrippedPersistent(it->first, policy.strip_persistent)) {
       it = metadata.erase(it);
@@ -280,8 +513,12 @@ void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
       emit.Add(MetainfoHeaderName(MetaKind::kTransient, key), value,
                OwnValue(own, MetaKind::kTransient, key, value));
     }
+    EmitContextW3c(ctx, own, policy, emit, metadata, *report);
   }
-  if (!backup) return;
+  if (!backup) {
+    AddRequestW3c(prev, backup, policy, emit, metadata, *report);
+    return;
+  }
 
   // The fallback: prev's persistent values that ctx lacks, then allowlisted
   // headers of prev that ctx lacks.
@@ -299,6 +536,7 @@ void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
     absl::optional<absl::string_view> value = prev.GetHeader(name);
     if (value) emit.Add(name, *value, /*own=*/false);
   }
+  AddRequestW3c(prev, backup, policy, emit, metadata, *report);
 }
 
 std::string DescribeReport(absl::string_view method,
@@ -325,6 +563,20 @@ std::string DescribeReport(absl::string_view method,
     name_entries(report.over_budget);
     sep = ";";
   }
+  if (!report.baggage_over_budget.empty()) {
+    absl::StrAppend(&line, sep, " dropped ", report.baggage_over_budget.size(),
+                    " baggage member(s) whole, over the budget of ",
+                    policy.max_added_bytes,
+                    " bytes that gls may add to a call:");
+    name_entries(report.baggage_over_budget);
+    sep = ";";
+  }
+  if (report.tracestate_over_budget > 0) {
+    absl::StrAppend(&line, sep, " dropped the last ",
+                    report.tracestate_over_budget,
+                    " tracestate member(s), over the budget");
+    sep = ";";
+  }
   if (!report.illegal.empty()) {
     absl::StrAppend(&line, sep, " dropped ", report.illegal.size(),
                     " header(s) gRPC rejects (bad name or value):");
@@ -333,7 +585,7 @@ std::string DescribeReport(absl::string_view method,
   }
   if (report.stripped > 0) {
     absl::StrAppend(&line, sep, " stripped ", report.stripped,
-                    " persistent value(s) on the strip list");
+                    " value(s) on the strip lists");
   }
   return line;
 }

@@ -20,6 +20,19 @@
 //     caller's own headers never are. An entry is the caller's own if the
 //     caller's headers held the same value under the same name (any case) or,
 //     for metainfo, the same kind and key (any spelling).
+//   - W3C context (README, "W3C Trace Context and Baggage"), as the
+//     policy's propagators allow: the request's traceparent (and its
+//     tracestate) when the call carries none of its own, whatever `backup`
+//     says; with `backup`, the request's baggage members whose key the call's
+//     baggage lacks, merged into the call's one baggage header. The caller's
+//     own W3C headers always stay; baggage keys on the baggage strip list
+//     never leave, whoever set them.
+//   - The budget is spent in this order: ctx's headers (metainfo first, then
+//     its W3C context), prev's persistent values, allowlisted headers, the
+//     traceparent, tracestate members (the last ones dropped first), then
+//     baggage members one at a time in the request's order. A member that
+//     does not fit is dropped whole (never cut) and the next one tried, so a
+//     caller's large baggage can never push metainfo off the call.
 //   - Headers gRPC would reject are dropped, except when the call is left as
 //     the caller made it (ctx is cur and the caller's headers are canonical):
 //     gls never edits the caller's own call beyond the strip list, and gRPC
@@ -47,6 +60,7 @@
 
 #include "absl/strings/string_view.h"
 #include "gls/interceptors/internal/metadata.h"
+#include "gls/session/propagators.h"
 #include "gls/session/context.h"
 #include "gls/session/internal/context_source.h"
 
@@ -58,8 +72,20 @@ struct OutgoingPolicy {
   size_t max_added_bytes = 0;
   std::vector<std::string> forward_headers;   // lowercase names, sorted
   std::vector<std::string> strip_persistent;  // canonical keys, sorted
+  std::vector<std::string> strip_baggage;     // exact baggage keys, sorted
+  Propagators propagators;                    // the W3C context gls adds
   bool Strips(absl::string_view key) const;   // `key` canonical
+  bool StripsBaggage(absl::string_view key) const;
+  bool HasStripLists() const {
+    return !strip_persistent.empty() || !strip_baggage.empty();
+  }
 };
+
+// Sets the baggage strip list (exact keys; keys that are not tokens are left
+// out and described in `*errors`, which may be null).
+void SetBaggageStripList(const std::vector<std::string>& keys,
+                         OutgoingPolicy& policy,
+                         std::vector<std::string>* errors);
 
 // Normalizes the lists (lowercase names, canonical keys, sorted, unique).
 // Entries that are empty, metainfo names or gRPC's own headers are left out
@@ -78,11 +104,17 @@ inline size_t HeaderEntrySize(absl::string_view name, absl::string_view value) {
 struct OutgoingReport {
   std::vector<std::pair<std::string, size_t>> over_budget;  // name, size
   std::vector<std::pair<std::string, size_t>> illegal;      // name, size
-  size_t stripped = 0;  // persistent values removed by the strip list
-  size_t added = 0;     // headers added beyond the caller's own
+  // Baggage members over the budget: key, size of the member on the wire.
+  std::vector<std::pair<std::string, size_t>> baggage_over_budget;
+  size_t tracestate_over_budget = 0;  // tracestate members left out
+  size_t stripped = 0;  // values removed by the strip lists
+  size_t added = 0;     // headers (or baggage members) added
   // True if something was dropped that the program should hear of (the strip
   // list works silently: it is configuration, not an error).
-  bool ShouldLog() const { return !over_budget.empty() || !illegal.empty(); }
+  bool ShouldLog() const {
+    return !over_budget.empty() || !illegal.empty() ||
+           !baggage_over_budget.empty() || tracestate_over_budget > 0;
+  }
 };
 
 // Rewrites `metadata` (the caller's own headers, from which `cur` was built)
@@ -101,8 +133,10 @@ bool RestoreFromSource(const session_internal::ContextSource& source,
                        const OutgoingPolicy& policy, OutgoingMetadata& metadata,
                        OutgoingReport* report);
 
-// Applies only the strip list to the caller's own headers (calls made
-// without a session). Returns how many headers were removed.
+// Applies only the strip lists to the caller's own headers (calls made
+// without a session): persistent headers removed, baggage members removed
+// from the call's baggage header (the others kept as written). Returns how
+// many values were removed.
 size_t StripPersistent(const OutgoingPolicy& policy,
                        OutgoingMetadata& metadata);
 

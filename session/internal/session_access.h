@@ -18,7 +18,8 @@
 //
 // Example:
 //
-//   Session s = SessionAccess::NewLazy(&source, deadline, has_persistent);
+//   Session s = SessionAccess::NewLazy(&source, deadline, has_persistent,
+//                                      has_w3c);
 //   ...  // bind it, run the handler
 //   SessionAccess::Seal(s);  // before the metadata goes away
 //
@@ -54,13 +55,18 @@ struct SessionAccess {
   // A new, valid session whose context is built from `source` on first read.
   // `deadline` is the request's, readable without building (Deadline());
   // `has_persistent` says whether the context will hold a persistent value
-  // (HasPersistent()). Session states are recycled per thread: in steady
+  // (HasPersistent()), `has_w3c` whether it may hold W3C context (HasW3c()). Session states are recycled per thread: in steady
   // state this allocates nothing.
   static Session NewLazy(const ContextSource* source, absl::Time deadline,
-                         bool has_persistent);
+                         bool has_persistent, bool has_w3c);
   // True if `session`'s context holds a persistent value, without building
   // it: calls made under it may have something to restore.
   static bool HasPersistent(const Session& session);
+  // True if `session`'s context may hold a W3C trace context or baggage
+  // (the request carried traceparent or baggage, or the server bridges
+  // baggage keys), without building it. Calls made under it then take the
+  // full path (the request's context is built).
+  static bool HasW3c(const Session& session);
   // Detaches `session` from its source: if any copy of it other than the
   // caller's exists (carried work, outbound calls in flight, stored copies),
   // its context is built first, so they keep reading it after the request.
