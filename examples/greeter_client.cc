@@ -12,6 +12,12 @@
 // after how long, e.g. "DEADLINE_EXCEEDED after 301 ms" with
 // --deadline_ms=300. It exits 0 if the call ended OK or DEADLINE_EXCEEDED.
 //
+// It also sends the W3C context an OpenTelemetry caller would
+// (--traceparent, --tracestate, --baggage; an empty flag sends none): the
+// table's "trace-id" column shows the trace id of the traceparent each hop
+// received, "baggage" the baggage members it received (key=value as on the
+// wire, properties left out).
+//
 // --binary_header=NAME=BASE64 also sends the binary header NAME (it must end
 // in "-bin") with the bytes BASE64 decodes to, e.g.
 // --binary_header=rpc-persist-trace-bin=/wD+ sends the bytes ff 00 fe. A hop
@@ -34,7 +40,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gls/interceptors/client_interceptor.h"
+#include "gls/session/baggage.h"
 #include "gls/session/log.h"
+#include "gls/session/trace_context.h"
 #include "gls/session/metainfo.h"
 #include "proto/greeter.grpc.pb.h"
 
@@ -47,6 +55,13 @@ ABSL_FLAG(std::string, authorization, "Bearer secret",
 ABSL_FLAG(std::string, binary_header, "",
           "NAME=BASE64: also send binary header NAME (ending in -bin) with the "
           "bytes BASE64 decodes to; empty: none");
+ABSL_FLAG(std::string, traceparent,
+          "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+          "W3C traceparent to send; empty: none");
+ABSL_FLAG(std::string, tracestate, "congo=t61rcWkgMzE",
+          "W3C tracestate to send; empty: none");
+ABSL_FLAG(std::string, baggage, "user=alice;pii,tier=gold",
+          "W3C baggage to send; empty: none");
 ABSL_FLAG(int, deadline_ms, 10000, "the call's deadline, in milliseconds");
 ABSL_FLAG(bool, slow, false,
           "send a request named \"slow\" and print how it ended (see above)");
@@ -74,6 +89,12 @@ int main(int argc, char** argv) {
   context.AddMetadata("rpc-transit-hop", absl::GetFlag(FLAGS_hop));
   context.AddMetadata("authorization", absl::GetFlag(FLAGS_authorization));
   if (!binary_name.empty()) context.AddMetadata(binary_name, binary_value);
+  for (const auto& [name, value] :
+       {std::make_pair("traceparent", absl::GetFlag(FLAGS_traceparent)),
+        std::make_pair("tracestate", absl::GetFlag(FLAGS_tracestate)),
+        std::make_pair("baggage", absl::GetFlag(FLAGS_baggage))}) {
+    if (!value.empty()) context.AddMetadata(name, value);
+  }
   const int deadline_ms = absl::GetFlag(FLAGS_deadline_ms);
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::milliseconds(deadline_ms));
@@ -103,29 +124,56 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  // Columns: headers by name, then the W3C context (parsed), then the
+  // authorization header (last: its value has a space).
   const std::vector<std::string> columns = {"rpc-persist-tenant",
-                                            "rpc-transit-hop", "authorization"};
+                                            "rpc-transit-hop"};
+  const std::vector<std::string> shown = {"rpc-persist-tenant",
+                                          "rpc-transit-hop", "authorization",
+                                          "traceparent", "baggage"};
   std::cout << "sent: rpc-persist-tenant=" << absl::GetFlag(FLAGS_tenant)
             << "  rpc-transit-hop=" << absl::GetFlag(FLAGS_hop)
             << "  authorization=" << absl::GetFlag(FLAGS_authorization)
+            << "\n      traceparent=" << absl::GetFlag(FLAGS_traceparent)
+            << "  tracestate=" << absl::GetFlag(FLAGS_tracestate)
+            << "  baggage=" << absl::GetFlag(FLAGS_baggage)
             << "\nreply: " << reply.message()
             << "\n\nwhat each hop received (via: the front's path to it; - = "
                "not received):\n";
   std::cout << std::left << std::setw(8) << "service" << std::setw(16) << "via";
   for (const auto& c : columns) std::cout << std::setw(22) << c;
-  std::cout << "other headers\n";
+  std::cout << std::setw(34) << "trace-id" << std::setw(24) << "baggage"
+            << std::setw(16) << "authorization"
+            << "other headers\n";
   for (const auto& hop : reply.hops()) {
     std::cout << std::setw(8) << hop.service() << std::setw(16)
               << (hop.via().empty() ? "-" : hop.via());
+    auto header = [&](const std::string& name) -> std::string {
+      auto it = hop.metadata().find(name);
+      return it == hop.metadata().end() ? "" : it->second;
+    };
     for (const auto& c : columns) {
-      auto it = hop.metadata().find(c);
-      std::cout << std::setw(22)
-                << (it == hop.metadata().end() ? "-" : it->second);
+      const std::string v = header(c);
+      std::cout << std::setw(22) << (v.empty() ? "-" : v);
     }
+    const gls::TraceContext trace =
+        gls::ParseTraceContext(header("traceparent"), "");
+    gls::Baggage baggage;
+    gls::ParseBaggage(header("baggage"), &baggage);
+    std::string members;
+    for (gls::BaggageEntry& e : baggage) {
+      e.properties.clear();
+      absl::StrAppend(&members, members.empty() ? "" : ",",
+                      gls::EncodeBaggageMember(e));
+    }
+    const std::string authorization = header("authorization");
+    std::cout << std::setw(34) << (trace.valid() ? trace.trace_id : "-")
+              << std::setw(24) << (members.empty() ? "-" : members)
+              << std::setw(16) << (authorization.empty() ? "-" : authorization);
     std::string others;
     for (const auto& [k, v] : hop.metadata()) {
       bool listed = false;
-      for (const auto& c : columns) listed = listed || c == k;
+      for (const auto& c : shown) listed = listed || c == k;
       if (!listed) others += (others.empty() ? "" : " ") + k + "=" + v;
     }
     std::cout << (others.empty() ? "-" : others) << "\n";

@@ -38,21 +38,29 @@ set -- $(row "$with" front -)
 [ $# -gt 0 ] || fail "no row for the front"
 [ "$3" = acme ] || fail "front: tenant not received ($3)"
 [ "$4" = edge ] || fail "front: the transient value not received ($4)"
-[ "$5 $6" = "Bearer secret" ] || fail "front: authorization not received ($5 $6)"
+trace_id=4bf92f3577b34da6a3ce929d0e0e4736
+[ "$5" = "$trace_id" ] || fail "front: trace id not received ($5)"
+[ "$6" = user=alice,tier=gold ] || fail "front: baggage not received ($6)"
+[ "$7 $8" = "Bearer secret" ] || fail "front: authorization not received ($7 $8)"
 for via in $paths; do
   for service in middle leaf; do
     set -- $(row "$with" "$service" "$via")
     [ $# -gt 0 ] || fail "no row for $service via $via"
     [ "$3" = acme ] || fail "$service via $via: tenant did not reach it ($3)"
     [ "$4" = - ] || fail "$service via $via: the transient value reached it ($4)"
-    [ "$5" = - ] || fail "$service via $via: authorization reached it ($5)"
+    [ "$5" = "$trace_id" ] || fail "$service via $via: trace id did not reach it ($5)"
+    [ "$6" = user=alice,tier=gold ] || fail "$service via $via: baggage did not reach it ($6)"
+    [ "$7" = - ] || fail "$service via $via: authorization reached it ($7)"
+    [[ " ${*:8} " == *" tracestate=congo=t61rcWkgMzE "* ]] ||
+      fail "$service via $via: tracestate did not reach it (${*:8})"
     set -- $(row "$without" "$service" "$via")
     [ $# -gt 0 ] || fail "without gls: no row for $service via $via"
     [ "$3" = - ] || fail "$service via $via without gls: tenant should be lost ($3)"
+    [ "$5 $6" = "- -" ] || fail "$service via $via without gls: trace and baggage should be lost ($5 $6)"
   done
 done
-echo "PASS 1, 2: tenant at the middle and the leaf on all three paths;" \
-  "transient value and authorization at the front only"
+echo "PASS 1, 2: tenant, trace id, tracestate and baggage at the middle and" \
+  "the leaf on all three paths; transient value and authorization at the front only"
 
 # 3: backward values.
 echo "$with" | grep -qx 'backward values the client received: rpc-backward-served-by=leaf' ||
@@ -89,8 +97,10 @@ counter() {
 [ "$(counter front requests_bound)" = 2 ] || fail "front: requests_bound"
 [ "$(counter middle requests_bound)" = 6 ] || fail "middle: requests_bound"
 [ "$(counter leaf requests_bound)" = 6 ] || fail "leaf: requests_bound"
-[ "$(counter front values_restored)" = 6 ] || fail "front: values_restored"
-[ "$(counter middle values_restored)" = 6 ] || fail "middle: values_restored"
+# Per call: the tenant, the traceparent, the tracestate and two baggage
+# members; 2 requests x 3 paths.
+[ "$(counter front values_restored)" = 30 ] || fail "front: values_restored"
+[ "$(counter middle values_restored)" = 30 ] || fail "middle: values_restored"
 [ "$(counter front cancellations_propagated)" = 3 ] ||
   fail "front: cancellations_propagated"
 [ "$(counter middle cancellations_propagated)" = 3 ] ||
