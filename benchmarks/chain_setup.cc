@@ -97,6 +97,23 @@ const std::vector<std::pair<std::string, std::string>>& RequestMetainfo() {
   return *kMetainfo;
 }
 
+const std::vector<std::pair<std::string, std::string>>& RequestW3c() {
+  static const auto* const kW3c =
+      new std::vector<std::pair<std::string, std::string>>{
+          {"traceparent",
+           "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"},
+          {"tracestate", "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"},
+          {"baggage", "user=alice;pii,tier=gold,region=eu%20west"},
+      };
+  return *kW3c;
+}
+
+namespace {
+bool g_request_w3c = false;  // set before any call, read-only after
+}  // namespace
+
+void SetRequestW3c(bool w3c) { g_request_w3c = w3c; }
+
 grpc::Status Call(Greeter::Stub& stub, bool metainfo, absl::string_view name,
                   HelloReply* reply) {
   grpc::ClientContext context;
@@ -104,6 +121,11 @@ grpc::Status Call(Greeter::Stub& stub, bool metainfo, absl::string_view name,
                        std::chrono::seconds(10));
   if (metainfo) {
     for (const auto& [key, value] : RequestMetainfo()) {
+      context.AddMetadata(key, value);
+    }
+  }
+  if (g_request_w3c) {
+    for (const auto& [key, value] : RequestW3c()) {
       context.AddMetadata(key, value);
     }
   }

@@ -66,8 +66,16 @@ Chains MakeChains(int leaf_port);
 // transient one.
 const std::vector<std::pair<std::string, std::string>>& RequestMetainfo();
 
+// The W3C context a request also carries after SetRequestW3c(true): a
+// traceparent, a tracestate and a baggage of three members.
+const std::vector<std::pair<std::string, std::string>>& RequestW3c();
+// Whether every Call also sends RequestW3c() (rpc_benchmark --w3c). Set
+// before any call.
+void SetRequestW3c(bool w3c);
+
 // One client call with a fresh ClientContext, a 10 s deadline and, if
-// `metainfo`, the headers of RequestMetainfo().
+// `metainfo`, the headers of RequestMetainfo(); after SetRequestW3c(true),
+// also RequestW3c().
 grpc::Status Call(gls::examples::Greeter::Stub& stub, bool metainfo,
                   absl::string_view name, gls::examples::HelloReply* reply);
 

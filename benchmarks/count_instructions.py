@@ -18,6 +18,10 @@ included (gRPC's interceptor machinery: `noop-pair` - `plain`). Medians over
 --chain_rounds rounds, the modes' order rotating between rounds as in the
 benchmark.
 
+gls's own instructions are counted for four kinds of request: without and
+with metainfo, each without and with W3C context (rpc_benchmark --w3c:
+traceparent, tracestate and a baggage of three members).
+
 Usage: benchmarks/count_instructions.py [BUILD_DIR] [--seconds N]
            [--chain_rounds N] [--chain_rpcs N]  (--chain_rounds=0: skip)
 """
@@ -54,15 +58,16 @@ ENTRY_POINTS = [
 ]
 
 
-def count(binary, metainfo, seconds, workdir):
-    out = os.path.join(workdir, "callgrind.%s.out" % metainfo)
+def count(binary, metainfo, w3c, seconds, workdir):
+    out = os.path.join(workdir, "callgrind.%s.%s.out" % (metainfo, w3c))
     cmd = (["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
             binary, "--modes=gls", "--concurrency=1", "--rounds=1",
             "--slice_ms=%d" % (seconds * 1000), "--warmup_ms=100",
             # No allocation phase: it calls with and without metainfo, and
             # would mix the other kind of request into the count.
             "--alloc_rounds=0",
-            "--metainfo=%s" % ("true" if metainfo else "false")])
+            "--metainfo=%s" % ("true" if metainfo else "false"),
+            "--w3c=%s" % ("true" if w3c else "false")])
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     names, calls, callee = {}, {}, None
@@ -161,12 +166,16 @@ def main():
     if not os.access(binary, os.X_OK):
         sys.exit("no %s: run scripts/bench.sh (or build it) first" % binary)
     with tempfile.TemporaryDirectory() as workdir:
-        for metainfo in (True, False):
-            total, requests = count(binary, metainfo, args.seconds, workdir)
-            per = total / requests if requests else float("nan")
-            print("requests %s metainfo: %.0f instructions per RPC "
-                  "(%d instructions, %d requests)" %
-                  ("with" if metainfo else "without", per, total, requests))
+        for w3c in (False, True):
+            for metainfo in (True, False):
+                total, requests = count(binary, metainfo, w3c, args.seconds,
+                                        workdir)
+                per = total / requests if requests else float("nan")
+                print("requests %s metainfo%s: %.0f instructions per RPC "
+                      "(%d instructions, %d requests)" %
+                      ("with" if metainfo else "without",
+                       ", with W3C context" if w3c else "", per, total,
+                       requests))
         if args.chain_rounds > 0:
             print_chain(count_chain(binary, args.chain_rounds,
                                     args.chain_rpcs, workdir))

@@ -19,7 +19,7 @@
 // value of the wrong type) and after --help.
 //
 // Usage:
-//   rpc_benchmark [--modes=plain,manual,gls] [--metainfo=true]
+//   rpc_benchmark [--modes=plain,manual,gls] [--metainfo=true] [--w3c=false]
 //                 [--concurrency=1,8] [--rounds=8] [--slice_ms=400]
 //                 [--warmup_ms=300] [--alloc_rounds=3] [--alloc_rpcs=1000]
 //                 [--json=PATH]

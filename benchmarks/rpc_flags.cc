@@ -18,6 +18,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "gls/benchmarks/chain_setup.h"
 
 ABSL_FLAG(std::vector<std::string>, modes,
           std::vector<std::string>({"plain", "manual", "gls"}),
@@ -27,6 +28,9 @@ ABSL_FLAG(std::vector<std::string>, modes,
 ABSL_FLAG(bool, metainfo, true,
           "whether the requests of the throughput and latency phase carry "
           "metainfo (3 persistent values, 1 transient)");
+ABSL_FLAG(bool, w3c, false,
+          "whether every request also carries W3C context (traceparent, "
+          "tracestate, a baggage of 3 members), with or without metainfo");
 ABSL_FLAG(std::vector<std::string>, concurrency,
           std::vector<std::string>({"1", "8"}),
           "client threads of the throughput and latency phase, "
@@ -46,6 +50,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: rpc_benchmark [--modes=plain,manual,gls] [--metainfo=true] "
+    "[--w3c=false] "
     "[--concurrency=1,8] [--rounds=8] [--slice_ms=400] [--warmup_ms=300] "
     "[--alloc_rounds=3] [--alloc_rpcs=1000] [--json=PATH]";
 
@@ -104,6 +109,7 @@ RpcOptions ParseRpcFlags(int argc, char** argv) {
     if (*mode != Mode::kPlain) options.modes.push_back(*mode);
   }
   options.metainfo = absl::GetFlag(FLAGS_metainfo);
+  SetRequestW3c(absl::GetFlag(FLAGS_w3c));
   const std::vector<std::string> concurrency = absl::GetFlag(FLAGS_concurrency);
   if (concurrency.empty()) Usage("bad value for --concurrency: \"\"");
   options.concurrency.clear();

@@ -8,6 +8,7 @@
 //                              (plain is always run; the allocation phase runs
 //                              every mode)
 //   --metainfo=true            whether that phase's requests carry metainfo
+//   --w3c=false                whether every request also carries W3C context
 //   --concurrency=1,8          client threads, one run per value
 //   --rounds=8 --slice_ms=400  rounds per concurrency, ms per mode and round
 //   --warmup_ms=300            warm-up per mode and concurrency
