@@ -169,7 +169,8 @@ bool SettableHeader(absl::string_view name) {
   return !name.empty() &&
          !absl::StartsWithIgnoreCase(name, gls::kPersistentPrefix) &&
          !absl::StartsWithIgnoreCase(name, gls::kTransientPrefix) &&
-         !absl::StartsWithIgnoreCase(name, gls::kBackwardPrefix);
+         !absl::StartsWithIgnoreCase(name, gls::kBackwardPrefix) &&
+         !gls::IsW3cHeader(absl::AsciiStrToLower(name));
 }
 
 // What the derivations applied to one context so far may have added.

@@ -82,6 +82,7 @@
 #include "gls/fuzz/fuzz_check.h"
 #include "gls/interceptors/internal/metadata.h"
 #include "gls/interceptors/internal/outgoing.h"
+#include "gls/session/baggage.h"
 #include "gls/session/context.h"
 #include "gls/session/internal/thread_inherit.h"
 #include "gls/session/log.h"
@@ -420,6 +421,49 @@ void CheckLegal(const Run& run) {
   }
 }
 
+// 3. (W3C) A traceparent is ctx's, prev's (when ctx has none) or the
+// caller's verbatim own; a tracestate's members are ctx's, prev's or the
+// caller's; each baggage member is ctx's, (backup) prev's, or the caller's.
+void CheckW3cProvenance(const Run& run, const Emitted& e,
+                        const std::string& lower) {
+  if (run.VerbatimOwn(e.name, e.value)) return;
+  if (lower == gls::kTraceParentHeader) {
+    GLS_FUZZ_CHECK((run.ctx.trace().valid() &&
+                    e.value == run.ctx.trace().traceparent) ||
+                       (run.prev.trace().valid() &&
+                        e.value == run.prev.trace().traceparent),
+                   "3: an emitted traceparent is ctx's or prev's");
+    return;
+  }
+  if (lower == gls::kTraceStateHeader) {
+    const std::string& mine = run.ctx.trace().tracestate;
+    const std::string& theirs = run.prev.trace().tracestate;
+    GLS_FUZZ_CHECK(absl::StartsWith(mine, e.value) ||
+                       absl::StartsWith(theirs, e.value),
+                   "3: an emitted tracestate is the first members of ctx's "
+                   "or prev's");
+    return;
+  }
+  gls::Baggage sent;
+  gls::ParseBaggage(e.value, &sent);
+  gls::Baggage own;
+  auto range = run.in.metadata.equal_range(std::string(gls::kBaggageHeader));
+  for (auto it = range.first; it != range.second; ++it) {
+    gls::ParseBaggage(it->second, &own);
+  }
+  for (const gls::BaggageEntry& m : sent) {
+    const gls::BaggageEntry* c = gls::FindBaggage(run.ctx.baggage(), m.key);
+    const gls::BaggageEntry* p = gls::FindBaggage(run.prev.baggage(), m.key);
+    const gls::BaggageEntry* o = gls::FindBaggage(own, m.key);
+    GLS_FUZZ_CHECK((c != nullptr && *c == m) || (o != nullptr) ||
+                       (run.in.backup && p != nullptr && *p == m),
+                   "3: an emitted baggage member is ctx's, the caller's or "
+                   "(backup) prev's");
+    GLS_FUZZ_CHECK(!run.policy.StripsBaggage(m.key) || o != nullptr,
+                   "4: no baggage key on the strip list leaves");
+  }
+}
+
 // 3. and 4. Where each emitted header comes from.
 void CheckProvenance(const Run& run) {
   for (const Emitted& e : run.emitted) {
@@ -449,6 +493,10 @@ void CheckProvenance(const Run& run) {
         break;
       default: {
         const std::string lower = absl::AsciiStrToLower(e.name);
+        if (gls::IsW3cHeader(lower)) {
+          CheckW3cProvenance(run, e, lower);
+          break;
+        }
         const bool own = run.Own(e.name, e.value);
         const bool in_ctx =
             HasEntry(run.ctx.outgoing_headers(), lower, e.value);
@@ -479,11 +527,45 @@ void CheckProvenance(const Run& run) {
   }
 }
 
+// What gls charged for the baggage header `value`: its members that are
+// not the caller's own, each with a comma, and the header's entry cost when
+// none of its members is the caller's.
+size_t BaggageCost(const Run& run, const std::string& value) {
+  gls::Baggage sent;
+  gls::ParseBaggage(value, &sent);
+  gls::Baggage own;
+  auto range = run.in.metadata.equal_range(std::string(gls::kBaggageHeader));
+  for (auto it = range.first; it != range.second; ++it) {
+    gls::ParseBaggage(it->second, &own);
+  }
+  size_t cost = 0;
+  bool any_own = false;
+  for (const gls::BaggageEntry& m : sent) {
+    if (gls::FindBaggage(own, m.key) != nullptr) {
+      any_own = true;
+      continue;
+    }
+    cost += gls::EncodeBaggageMember(m).size() + 1;
+  }
+  if (cost > 0 && !any_own) {
+    cost += gls::interceptors_internal::HeaderEntrySize(gls::kBaggageHeader,
+                                                        "") -
+            1;
+  }
+  return cost;
+}
+
 // 5. The budget of what gls adds.
 void CheckBudget(const Run& run) {
   size_t added = 0;
   for (const Emitted& e : run.emitted) {
     if (run.Own(e.name, e.value)) continue;
+    if (absl::AsciiStrToLower(e.name) == gls::kBaggageHeader) {
+      // Members are charged one at a time (a comma each), the header's
+      // entry cost with the first; the caller's own members are free.
+      added += BaggageCost(run, e.value);
+      continue;
+    }
     added += gls::interceptors_internal::HeaderEntrySize(e.name, e.value);
   }
   GLS_FUZZ_CHECK(added <= run.in.budget,
@@ -550,8 +632,11 @@ void CheckCtxWins(const Run& run) {
       candidates.insert(name);
     }
   }
+  // W3C headers gls tried to send (a traceparent, baggage members).
+  candidates.insert(std::string(gls::kTraceParentHeader));
   for (const auto* list : {&run.report.over_budget, &run.report.illegal}) {
     for (const auto& entry : *list) {
+      if (absl::StartsWith(entry.first, gls::kBaggageHeader)) continue;
       GLS_FUZZ_CHECK(candidates.count(entry.first) > 0,
                      "6: a reported name is the name of a header gls tried "
                      "to send");

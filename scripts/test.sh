@@ -44,7 +44,7 @@ if want tsan; then
   # gRPC and Abseil from Debian are not built with TSan, so TSan runs the
   # tests whose threads are all gls's own: the session store and async ones.
   echo "== ThreadSanitizer: session and async tests"
-  tsan_tests=(metainfo_test context_test session_test binding_test log_test
+  tsan_tests=(metainfo_test context_test w3c_test session_test binding_test log_test
               session_options_test session_manager_test stats_test
               cancel_watcher_test recycling_allocator_test thread_pool_test
               async_test async_inherit_test)
