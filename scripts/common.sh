@@ -1,5 +1,6 @@
 # Shared by the scripts in this folder: installs the Debian 12 packages gls
-# needs when they are missing. Source it, then call gls_install_packages.
+# needs when they are missing. Source it, then call gls_install_packages
+# (and gls_install_node for the JavaScript test peers).
 
 GLS_CMAKE_PACKAGES="build-essential cmake ninja-build pkg-config libgrpc++-dev
   libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
@@ -34,4 +35,18 @@ gls_install_packages() {
   "${sudo[@]}" apt-get update -q
   DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q \
     --no-install-recommends "${missing[@]}"
+}
+
+# gls_install_node: makes `node` and `npm` available for the JavaScript test
+# peers (tests/otel_interop): Debian's nodejs and npm when either is missing.
+gls_install_node() {
+  if command -v node >/dev/null && command -v npm >/dev/null; then
+    return 0
+  fi
+  echo "== installing Debian packages: nodejs npm"
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q \
+    --no-install-recommends nodejs npm
 }

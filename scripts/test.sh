@@ -22,6 +22,8 @@ extras=()
 if want fuzz; then extras+=(fuzz); fi
 if want bazel; then extras+=(bazel); fi
 gls_install_packages ${extras[@]+"${extras[@]}"}
+# The OpenTelemetry JS interop test (ctest) runs on Node.js.
+if want cmake; then gls_install_node; fi
 
 if want cmake; then
   echo "== CMake build and ctest"

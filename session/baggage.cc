@@ -109,7 +109,7 @@ bool ParseMember(absl::string_view member, BaggageEntry* entry) {
   if (!PercentDecodeBaggageValue(value, &decoded)) return false;
   entry->key = std::string(key);
   entry->value = std::move(decoded);
-  entry->properties = std::string(properties);
+  entry->properties = CanonicalBaggageProperties(properties);
   return true;
 }
 
@@ -134,6 +134,14 @@ bool IsBaggageProperties(absl::string_view properties) {
     }
   }
   return true;
+}
+
+std::string CanonicalBaggageProperties(absl::string_view properties) {
+  std::string out(properties);
+  for (char& c : out) {
+    if (c == '\t') c = ' ';
+  }
+  return out;
 }
 
 std::string PercentEncodeBaggageValue(absl::string_view value) {

@@ -11,7 +11,8 @@
 //   value        percent-decoded on read (must decode to UTF-8), percent-
 //                encoded on write; surrounding spaces ignored
 //   properties   the text after the value's first ';', as received (each
-//                property a token, or token=value)
+//                property a token, or token=value), except that a tab
+//                becomes a space: gRPC metadata cannot carry a tab
 //
 // A list-member that does not parse is dropped and the rest kept. Of two
 // members with the same key the later one wins (as OpenTelemetry does), in
@@ -72,6 +73,10 @@ bool IsBaggageKey(absl::string_view key);
 // True if `properties` (the text after a value's ';') is valid: properties
 // separated by ';', each a token or token=value. Empty is valid (none).
 bool IsBaggageProperties(absl::string_view properties);
+
+// `properties` as gls keeps and sends them: each tab (legal whitespace in
+// W3C Baggage, not in a gRPC metadata value) replaced by a space.
+std::string CanonicalBaggageProperties(absl::string_view properties);
 
 // `value` percent-encoded: every byte outside the spec's baggage-octet
 // (space, '"', ',', ';', '\\', controls, non-ASCII) and '%' itself becomes

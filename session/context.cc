@@ -236,12 +236,12 @@ Context Context::WithBaggage(absl::string_view key, absl::string_view value,
     for (BaggageEntry& e : r.baggage) {
       if (e.key == key) {
         e.value = std::string(value);
-        e.properties = std::string(properties);
+        e.properties = CanonicalBaggageProperties(properties);
         return;
       }
     }
     r.baggage.push_back(BaggageEntry{std::string(key), std::string(value),
-                                     std::string(properties)});
+                                     CanonicalBaggageProperties(properties)});
   });
 }
 Context Context::WithoutBaggage(absl::string_view key) const {

@@ -143,7 +143,8 @@ class Context {
   Context WithoutTrace() const;
   // Sets baggage member `key` to `value` (plain text: percent-encoded when
   // sent) with `properties` (the text after ';' on the wire, e.g.
-  // "pii;ttl=60"), replacing an earlier member of that key. A key that is
+  // "pii;ttl=60"; a tab becomes a space, see CanonicalBaggageProperties),
+  // replacing an earlier member of that key. A key that is
   // not a token, a value that is not UTF-8 or invalid properties leave the
   // context unchanged. The baggage counterpart of WithPersistent.
   Context WithBaggage(absl::string_view key, absl::string_view value,

@@ -125,6 +125,20 @@ TEST(BaggageTest, ParsesTheSpecExample) {
   EXPECT_EQ(FindBaggage(u, "serverNode")->value, "DF 28");
 }
 
+// Tests that a tab in properties (legal OWS in W3C Baggage, illegal in a
+// gRPC metadata value) is kept as a space, on receipt and in WithBaggage,
+// so the baggage gls sends is always a valid gRPC header value.
+TEST(BaggageTest, TabsInPropertiesBecomeSpaces) {
+  Baggage b;
+  EXPECT_EQ(ParseBaggage("e=f; p =\t q ;r", &b), 0u);
+  ASSERT_EQ(b.size(), 1u);
+  EXPECT_EQ(b[0].properties, "p =  q ;r");
+  EXPECT_EQ(EncodeBaggage(b), "e=f;p =  q ;r");
+  const Context ctx = Context().WithBaggage("k", "v", "a\t=\tb");
+  ASSERT_EQ(ctx.baggage().size(), 1u);
+  EXPECT_EQ(ctx.baggage()[0].properties, "a = b");
+}
+
 // Tests that invalid members are dropped and the rest kept, and that the
 // later of two members with one key wins, in the place of the first.
 TEST(BaggageTest, DropsInvalidMembersKeepsTheRest) {
