@@ -4,7 +4,7 @@
 
 GLS_CMAKE_PACKAGES="build-essential cmake ninja-build pkg-config libgrpc++-dev
   libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libabsl-dev
-  libgtest-dev libbenchmark-dev"
+  libgtest-dev libbenchmark-dev libasio-dev"
 GLS_BAZEL_PACKAGES="bazel-bootstrap bazel-rules-java iproute2"
 # clang 14 with libFuzzer: libclang-rt-14-dev holds libclang_rt.fuzzer-x86_64.a
 # and the sanitizer runtimes (clang-14 only recommends it, indirectly).
