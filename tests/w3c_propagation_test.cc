@@ -292,7 +292,11 @@ bool EnvironmentSwitchChild() {
   return ok && got.count("traceparent") == 1 && got.count("baggage") == 0;
 }
 
+// The child re-runs this binary for this test alone ("threadsafe"): a fork()
+// of this process, which earlier tests left with gRPC's threads running, can
+// deadlock in gRPC.
 TEST(W3cPropagationTest, EnvironmentSwitch) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_EXIT(std::_Exit(EnvironmentSwitchChild() ? 0 : 1),
               ::testing::ExitedWithCode(0), "");
 }
