@@ -1,0 +1,186 @@
+// gls/asio/session_executor.h
+//
+// Sessions on Asio event loops and in Asio coroutines. Many requests'
+// handlers and coroutines interleave on one `asio::io_context` thread and
+// resume on whichever thread completes their I/O, so a binding made by the
+// thread that called `run()` is wrong for all of them. A
+// `gls::asio::SessionExecutor` carries one session with the executor instead:
+// every function it runs runs with that session bound (gls::CurSession()),
+// and the running thread's previous binding is restored right after, inline
+// `dispatch` included. A coroutine spawned on it sees its session at every
+// resumption, on any thread, and nothing of it is left on the thread between
+// resumptions.
+//
+//   gls::asio::WithSession(ex)           `ex` carrying the calling thread's
+//                                        current session (in a handler: its
+//                                        request's).
+//   gls::asio::WithSession(ex, session)  `ex` carrying `session`;
+//                                        gls::Session() (the empty session)
+//                                        makes an executor whose work sees
+//                                        no session, whatever the thread had.
+//
+// SessionExecutor is a complete standard Asio executor: `execute`, `query`,
+// `require` and `prefer` forward to the wrapped executor (results of
+// `require`/`prefer` stay wrapped), equality compares both the executor and
+// the session. It converts to `asio::any_io_executor`, works inside and
+// around strands, with `asio::bind_executor`, `asio::co_spawn`, `post`,
+// `dispatch` and `defer`, and as an I/O object's or a timer's executor.
+//
+// Example (in a gRPC handler or reactor, where the request's session is
+// bound):
+//
+//   asio::co_spawn(gls::asio::WithSession(io.get_executor()),
+//                  FanOut(), asio::detached);
+//
+//   asio::awaitable<void> FanOut() {
+//     co_await timer.async_wait(asio::use_awaitable);
+//     CallDownstream();  // gls::CurSession() is the request's session
+//   }
+//
+// Limits: only work that runs through the executor carries its session. A
+// coroutine spawned on a plain executor, or a plain callback handed to a
+// thread by other means, sees what its thread has bound (on io_context
+// threads gls binds nothing, so: no session); wrap such an executor in
+// WithSession(ex, gls::Session()) to make that explicit. A strand made from
+// a SessionExecutor runs each batch of its handlers under the executor's one
+// session; a SessionExecutor wrapping a strand binds per handler.
+//
+// Requires Asio's standalone headers (Debian's libasio-dev, namespace
+// `asio`); C++17 for the executor, C++20 for coroutines. CMake target
+// gls::asio, Bazel //asio.
+//
+// Thread-safety: SessionExecutor is as thread-safe as the executor it wraps
+// (Asio's own are: copies may be used from any thread); the session it holds
+// is thread-safe.
+
+#ifndef GLS_ASIO_SESSION_EXECUTOR_H_
+#define GLS_ASIO_SESSION_EXECUTOR_H_
+
+#include <type_traits>
+#include <utility>
+
+#include "asio/execution.hpp"
+#include "asio/prefer.hpp"
+#include "asio/query.hpp"
+#include "asio/require.hpp"
+#include "gls/session/binding.h"
+#include "gls/session/session.h"
+
+namespace gls {
+namespace asio {
+
+namespace asio_internal {
+
+// The function SessionExecutor::execute hands to the wrapped executor: runs
+// `F` with the session bound, then restores the running thread's binding.
+// Owns its copy of the session; binds it without another copy.
+template <typename F>
+class SessionBound {
+ public:
+  template <typename G>
+  SessionBound(const Session& session, G&& f)
+      : session_(session), f_(std::forward<G>(f)) {}
+  SessionBound(SessionBound&&) = default;
+  SessionBound(const SessionBound&) = default;
+
+  void operator()() {
+    session_internal::BorrowedScope scope(&session_);
+    std::move(f_)();
+  }
+
+ private:
+  Session session_;
+  F f_;
+};
+
+}  // namespace asio_internal
+
+// An Asio executor that runs every function under one gls::Session. See the
+// file comment.
+template <typename Executor>
+class SessionExecutor {
+ public:
+  using inner_executor_type = Executor;
+
+  SessionExecutor(Executor ex, Session session) noexcept
+      : ex_(std::move(ex)), session_(std::move(session)) {}
+
+  // From a SessionExecutor of a convertible executor (e.g. a
+  // SessionExecutor<io_context::executor_type> to a
+  // SessionExecutor<any_io_executor>).
+  template <typename Other,
+            typename = std::enable_if_t<
+                !std::is_same_v<Other, Executor> &&
+                std::is_convertible_v<const Other&, Executor>>>
+  SessionExecutor(const SessionExecutor<Other>& other) noexcept  // NOLINT
+      : ex_(other.inner_executor()), session_(other.session()) {}
+
+  SessionExecutor(const SessionExecutor&) noexcept = default;
+  SessionExecutor(SessionExecutor&&) noexcept = default;
+  SessionExecutor& operator=(const SessionExecutor&) noexcept = default;
+  SessionExecutor& operator=(SessionExecutor&&) noexcept = default;
+
+  // The wrapped executor and the session its work runs under.
+  const Executor& inner_executor() const noexcept { return ex_; }
+  const Session& session() const noexcept { return session_; }
+
+  // Runs `f` on the wrapped executor with session() bound.
+  template <typename F>
+  void execute(F&& f) const {
+    ::asio::execution::execute(
+        ex_, asio_internal::SessionBound<std::decay_t<F>>(session_,
+                                                          std::forward<F>(f)));
+  }
+
+  // Properties, forwarded to the wrapped executor.
+  template <typename Property>
+  auto query(const Property& p) const
+      noexcept(noexcept(::asio::query(std::declval<const Executor&>(), p)))
+          -> decltype(::asio::query(std::declval<const Executor&>(), p)) {
+    return ::asio::query(ex_, p);
+  }
+
+  template <typename Property>
+  auto require(const Property& p) const -> SessionExecutor<std::decay_t<
+      decltype(::asio::require(std::declval<const Executor&>(), p))>> {
+    return {::asio::require(ex_, p), session_};
+  }
+
+  template <typename Property>
+  auto prefer(const Property& p) const -> SessionExecutor<std::decay_t<
+      decltype(::asio::prefer(std::declval<const Executor&>(), p))>> {
+    return {::asio::prefer(ex_, p), session_};
+  }
+
+  friend bool operator==(const SessionExecutor& a,
+                         const SessionExecutor& b) noexcept {
+    return a.ex_ == b.ex_ && a.session_.SameAs(b.session_) &&
+           a.session_.detached() == b.session_.detached();
+  }
+  friend bool operator!=(const SessionExecutor& a,
+                         const SessionExecutor& b) noexcept {
+    return !(a == b);
+  }
+
+ private:
+  Executor ex_;
+  Session session_;
+};
+
+// `ex` carrying `session`.
+template <typename Executor>
+SessionExecutor<std::decay_t<Executor>> WithSession(Executor&& ex,
+                                                    Session session) {
+  return {std::forward<Executor>(ex), std::move(session)};
+}
+
+// `ex` carrying the calling thread's current session (gls::CurSession()).
+template <typename Executor>
+SessionExecutor<std::decay_t<Executor>> WithSession(Executor&& ex) {
+  return {std::forward<Executor>(ex), CurSession()};
+}
+
+}  // namespace asio
+}  // namespace gls
+
+#endif  // GLS_ASIO_SESSION_EXECUTOR_H_
