@@ -49,7 +49,7 @@ if want tsan; then
   tsan_tests=(metainfo_test context_test w3c_test session_test binding_test log_test
               session_options_test session_manager_test stats_test
               cancel_watcher_test recycling_allocator_test thread_pool_test
-              async_test async_inherit_test)
+              async_test async_inherit_test task_test asio_session_test)
   cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DGLS_BUILD_BENCHMARKS=OFF \
     -DGLS_BUILD_EXAMPLES=OFF >/dev/null
