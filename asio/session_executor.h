@@ -108,10 +108,9 @@ class SessionExecutor {
   // From a SessionExecutor of a convertible executor (e.g. a
   // SessionExecutor<io_context::executor_type> to a
   // SessionExecutor<any_io_executor>).
-  template <typename Other,
-            typename = std::enable_if_t<
-                !std::is_same_v<Other, Executor> &&
-                std::is_convertible_v<const Other&, Executor>>>
+  template <typename Other, typename = std::enable_if_t<
+                                !std::is_same_v<Other, Executor> &&
+                                std::is_convertible_v<const Other&, Executor>>>
   SessionExecutor(const SessionExecutor<Other>& other) noexcept  // NOLINT
       : ex_(other.inner_executor()), session_(other.session()) {}
 

@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <functional>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -39,23 +40,48 @@ using ::gls::testing::CurTenant;
 using ::gls::testing::HopHeaders;
 using ::gls::testing::TestServer;
 
-// An io_context with two threads, for the whole test.
+// An io_context with two threads, and a completion queue with one thread
+// whose tags are std::function<void(bool)>*, for the whole test.
 class Loop {
  public:
   Loop() : work_(::asio::make_work_guard(io_)) {
     for (auto& t : threads_) t = std::thread([this] { io_.run(); });
+    cq_thread_ = std::thread([this] {
+      void* tag;
+      bool ok;
+      while (cq_.Next(&tag, &ok)) {
+        auto* done = static_cast<std::function<void(bool)>*>(tag);
+        (*done)(ok);
+        delete done;
+      }
+    });
   }
   ~Loop() {
+    cq_.Shutdown();
+    cq_thread_.join();
     work_.reset();
     for (auto& t : threads_) t.join();
   }
   ::asio::io_context::executor_type executor() { return io_.get_executor(); }
+  grpc::CompletionQueue* cq() { return &cq_; }
 
  private:
   ::asio::io_context io_{2};
   ::asio::executor_work_guard<::asio::io_context::executor_type> work_;
   std::thread threads_[2];
+  grpc::CompletionQueue cq_;
+  std::thread cq_thread_;
 };
+
+// Completes `handler` on its own executor with `status` (from any thread).
+template <typename Handler>
+void CompleteOnItsExecutor(std::shared_ptr<Handler> handler,
+                           grpc::Status status) {
+  auto ex = ::asio::get_associated_executor(*handler);
+  ::asio::dispatch(ex, [handler, status]() mutable {
+    std::move (*handler)(std::move(status));
+  });
+}
 
 // The leaf's SayHello through the callback API, as an Asio async operation:
 // completes on the awaiting coroutine's executor with the call's status.
@@ -66,8 +92,8 @@ auto AsyncSayHello(Greeter::Stub& stub, grpc::ClientContext& context,
   return ::asio::async_initiate<Token, void(grpc::Status)>(
       [&stub, &context, &request, &reply](auto handler) {
         using Handler = decltype(handler);
-        auto work = ::asio::make_work_guard(
-            ::asio::get_associated_executor(handler));
+        auto work =
+            ::asio::make_work_guard(::asio::get_associated_executor(handler));
         // gRPC's callback is a std::function: share the move-only handler.
         auto shared = std::make_shared<std::pair<Handler, decltype(work)>>(
             std::move(handler), std::move(work));
@@ -82,6 +108,27 @@ auto AsyncSayHello(Greeter::Stub& stub, grpc::ClientContext& context,
       token);
 }
 
+// The same through the completion-queue API: the call is made (and
+// Finish()ed, when gRPC reads the session: grpc-threading.md) on the
+// awaiting coroutine's thread; it completes on the queue's thread.
+template <typename Token>
+auto AsyncSayHelloCq(Greeter::Stub& stub, grpc::CompletionQueue* cq,
+                     grpc::ClientContext& context, const HelloRequest& request,
+                     HelloReply& reply, Token&& token) {
+  return ::asio::async_initiate<Token, void(grpc::Status)>(
+      [&stub, cq, &context, &request, &reply](auto handler) {
+        using Handler = decltype(handler);
+        auto shared = std::make_shared<Handler>(std::move(handler));
+        auto status = std::make_shared<grpc::Status>();
+        auto rpc = stub.AsyncSayHello(&context, request, cq);
+        rpc->Finish(&reply, status.get(),
+                    new std::function<void(bool)>(
+                        [shared, status, rpc = std::shared_ptr(std::move(rpc))](
+                            bool) { CompleteOnItsExecutor(shared, *status); }));
+      },
+      token);
+}
+
 // What a coroutine saw: the tenant after each resumption, and what the leaf
 // reported for each of its calls.
 struct FanOutResult {
@@ -91,8 +138,10 @@ struct FanOutResult {
 };
 
 // Awaits a timer and a post, calls the leaf (sync API), awaits again, calls
-// it through the callback API (awaited).
-::asio::awaitable<FanOutResult> FanOut(Greeter::Stub* leaf) {
+// it through the callback API (awaited), then through the completion-queue
+// API (awaited).
+::asio::awaitable<FanOutResult> FanOut(Greeter::Stub* leaf,
+                                       grpc::CompletionQueue* cq) {
   FanOutResult result;
   auto ex = co_await ::asio::this_coro::executor;
   ::asio::steady_timer timer(ex, std::chrono::milliseconds(1));
@@ -116,6 +165,15 @@ struct FanOutResult {
     result.tenants.push_back(CurTenant());
     result.leaf_tenants.push_back(HopHeaders(reply)["rpc-persist-tenant"]);
   }
+  {
+    grpc::ClientContext context;
+    HelloRequest request;
+    HelloReply reply;
+    result.statuses.push_back(co_await AsyncSayHelloCq(
+        *leaf, cq, context, request, reply, ::asio::use_awaitable));
+    result.tenants.push_back(CurTenant());
+    result.leaf_tenants.push_back(HopHeaders(reply)["rpc-persist-tenant"]);
+  }
   co_return result;
 }
 
@@ -130,7 +188,7 @@ std::string Verdict(const FanOutResult& r, const std::string& want) {
   for (const std::string& t : r.leaf_tenants) {
     if (t != (want == "none" ? "" : want)) return "leaf got '" + t + "'";
   }
-  return r.leaf_tenants.size() == 2 ? "ok" : "missing leaf replies";
+  return r.leaf_tenants.size() == 3 ? "ok" : "missing leaf replies";
 }
 
 // Sync-API front: runs FanOut in a coroutine carrying the request's session
@@ -142,9 +200,9 @@ class SyncFront final : public Greeter::Service {
   grpc::Status SayHello(grpc::ServerContext*, const HelloRequest*,
                         HelloReply* reply) override {
     std::string want = CurTenant();
-    std::future<FanOutResult> done = ::asio::co_spawn(
-        gls::asio::WithSession(loop_->executor()), FanOut(leaf_.get()),
-        ::asio::use_future);
+    std::future<FanOutResult> done =
+        ::asio::co_spawn(gls::asio::WithSession(loop_->executor()),
+                         FanOut(leaf_.get(), loop_->cq()), ::asio::use_future);
     reply->set_message(Verdict(done.get(), want));
     return grpc::Status::OK;
   }
@@ -166,7 +224,8 @@ class CallbackFront final : public Greeter::CallbackService {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     std::string want = CurTenant();
     ::asio::co_spawn(
-        gls::asio::WithSession(loop_->executor()), FanOut(leaf_.get()),
+        gls::asio::WithSession(loop_->executor()),
+        FanOut(leaf_.get(), loop_->cq()),
         [reactor, reply, want](std::exception_ptr e, FanOutResult r) {
           reply->set_message(e ? "coroutine threw" : Verdict(r, want));
           reactor->Finish(grpc::Status::OK);
@@ -228,9 +287,10 @@ TEST_F(AsioGrpcTest, SessionlessCoroutineCallCarriesNone) {
   // ...then a coroutine spawned with no session resumes on them.
   auto leaf = Greeter::NewStub(leaf_channel_);
   ASSERT_TRUE(CurSession().empty());
-  FanOutResult r = ::asio::co_spawn(loop_.executor(), FanOut(leaf.get()),
-                                    ::asio::use_future)
-                       .get();
+  FanOutResult r =
+      ::asio::co_spawn(loop_.executor(), FanOut(leaf.get(), loop_.cq()),
+                       ::asio::use_future)
+          .get();
   EXPECT_EQ(Verdict(r, "none"), "ok");
 }
 
@@ -292,8 +352,8 @@ class CancellableFront final : public Greeter::CallbackService {
 TEST_F(AsioGrpcTest, RequestCancellationReachesCallFromItsCoroutine) {
   SlowLeaf slow;
   TestServer slow_server({&slow}, /*backup=*/false);
-  CancellableFront front(&loop_, slow_server.BackupChannel(
-                                     client::RestoreMissingPersistent));
+  CancellableFront front(
+      &loop_, slow_server.BackupChannel(client::RestoreMissingPersistent));
   TestServer server({&front}, /*backup=*/true);
   auto stub = Greeter::NewStub(server.Channel());
   grpc::ClientContext context;

@@ -2,8 +2,6 @@
 // io_contexts: every handler and every coroutine resumption sees the session
 // of the executor it runs through, and nothing else; the thread's own binding
 // comes back after each one, inline dispatch included. C++20 (coroutines).
-#include "gls/asio/session_executor.h"
-
 #include <atomic>
 #include <chrono>
 #include <memory>
@@ -12,6 +10,7 @@
 #include <vector>
 
 #include "asio.hpp"
+#include "gls/asio/session_executor.h"
 #include "gls/session/binding.h"
 #include "gls/session/session.h"
 #include "gls/tests/session_test_util.h"
@@ -107,12 +106,12 @@ TEST(AsioSessionExecutorTest, BindExecutorRunsHandlerUnderItsSession) {
   ::asio::io_context io(1);
   Session s = NewSession("s");
   std::vector<std::string> seen;
-  ::asio::post(io, ::asio::bind_executor(asio::WithSession(io.get_executor(), s),
-                                         [&] { seen.push_back(CurTenant()); }));
+  ::asio::post(io,
+               ::asio::bind_executor(asio::WithSession(io.get_executor(), s),
+                                     [&] { seen.push_back(CurTenant()); }));
   ::asio::steady_timer timer(io, std::chrono::milliseconds(1));
   timer.async_wait(::asio::bind_executor(
-      asio::WithSession(io.get_executor(), s),
-      [&](std::error_code ec) {
+      asio::WithSession(io.get_executor(), s), [&](std::error_code ec) {
         EXPECT_FALSE(ec);
         seen.push_back(CurTenant());
       }));
@@ -157,7 +156,8 @@ TEST(AsioSessionExecutorTest, Strands) {
   Session b = NewSession("b");
   Tally tally;
   // A strand over a SessionExecutor: every handler under the one session.
-  auto strand_of_a = ::asio::make_strand(asio::WithSession(io.get_executor(), a));
+  auto strand_of_a =
+      ::asio::make_strand(asio::WithSession(io.get_executor(), a));
   // SessionExecutors over one shared strand: each handler under its own.
   auto shared = ::asio::make_strand(io.get_executor());
   auto on_a = asio::WithSession(shared, a);
@@ -178,8 +178,8 @@ TEST(AsioSessionExecutorTest, Strands) {
   EXPECT_EQ(tally.checks.load(), 1000);
   EXPECT_EQ(tally.wrong.load(), 0);
   EXPECT_EQ(overlap.load(), 0) << "the strand's guarantee is kept";
-  static_assert(std::is_same_v<decltype(on_a)::inner_executor_type,
-                               decltype(shared)>);
+  static_assert(
+      std::is_same_v<decltype(on_a)::inner_executor_type, decltype(shared)>);
 }
 
 TEST(AsioSessionExecutorTest, CancelledCoroutineSeesItsSessionInCleanup) {
@@ -214,11 +214,10 @@ TEST(AsioSessionExecutorTest, StandardExecutorProperties) {
   static_assert(::asio::execution::is_executor_v<decltype(ex)>);
   EXPECT_EQ(&::asio::query(ex, ::asio::execution::context), &io);
   auto never = ::asio::require(ex, ::asio::execution::blocking.never);
-  static_assert(
-      std::is_same_v<decltype(never),
-                     asio::SessionExecutor<std::decay_t<decltype(
-                         ::asio::require(io.get_executor(),
-                                         ::asio::execution::blocking.never))>>>);
+  static_assert(std::is_same_v<
+                decltype(never),
+                asio::SessionExecutor<std::decay_t<decltype(::asio::require(
+                    io.get_executor(), ::asio::execution::blocking.never))>>>);
   EXPECT_EQ(::asio::query(never, ::asio::execution::blocking),
             ::asio::execution::blocking.never);
   EXPECT_TRUE(never.session().SameAs(s));

@@ -202,9 +202,7 @@ struct Ready {
 };
 struct CalledOff {
   bool await_ready() const noexcept { return false; }
-  bool await_suspend(std::coroutine_handle<>) const noexcept {
-    return false;
-  }
+  bool await_suspend(std::coroutine_handle<>) const noexcept { return false; }
   int await_resume() const noexcept { return 2; }
 };
 struct FailsToSuspend {
