@@ -56,6 +56,7 @@
 #ifndef GLS_ASIO_SESSION_EXECUTOR_H_
 #define GLS_ASIO_SESSION_EXECUTOR_H_
 
+#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -78,18 +79,18 @@ template <typename F>
 class SessionBound {
  public:
   template <typename G>
-  SessionBound(const Session& session, G&& f)
-      : session_(session), f_(std::forward<G>(f)) {}
+  SessionBound(std::shared_ptr<const Session> session, G&& f)
+      : session_(std::move(session)), f_(std::forward<G>(f)) {}
   SessionBound(SessionBound&&) = default;
   SessionBound(const SessionBound&) = default;
 
   void operator()() {
-    session_internal::BorrowedScope scope(&session_);
+    session_internal::BorrowedScope scope(session_.get());
     std::move(f_)();
   }
 
  private:
-  Session session_;
+  std::shared_ptr<const Session> session_;
   F f_;
 };
 
@@ -102,8 +103,9 @@ class SessionExecutor {
  public:
   using inner_executor_type = Executor;
 
-  SessionExecutor(Executor ex, Session session) noexcept
-      : ex_(std::move(ex)), session_(std::move(session)) {}
+  SessionExecutor(Executor ex, Session session)
+      : ex_(std::move(ex)),
+        session_(std::make_shared<const Session>(std::move(session))) {}
 
   // From a SessionExecutor of a convertible executor (e.g. a
   // SessionExecutor<io_context::executor_type> to a
@@ -112,7 +114,7 @@ class SessionExecutor {
                                 !std::is_same_v<Other, Executor> &&
                                 std::is_convertible_v<const Other&, Executor>>>
   SessionExecutor(const SessionExecutor<Other>& other) noexcept  // NOLINT
-      : ex_(other.inner_executor()), session_(other.session()) {}
+      : ex_(other.inner_executor()), session_(other.session_) {}
 
   SessionExecutor(const SessionExecutor&) noexcept = default;
   SessionExecutor(SessionExecutor&&) noexcept = default;
@@ -121,14 +123,20 @@ class SessionExecutor {
 
   // The wrapped executor and the session its work runs under.
   const Executor& inner_executor() const noexcept { return ex_; }
-  const Session& session() const noexcept { return session_; }
+  const Session& session() const noexcept { return *session_; }
 
-  // Runs `f` on the wrapped executor with session() bound.
+  // Runs `f` on the wrapped executor with session() bound. (Each overload
+  // pair here has an rvalue form: Asio calls them on the temporaries of
+  // `require`/`prefer` chains, whose session is moved on instead of copied,
+  // so a post or dispatch touches the session's reference count once.)
   template <typename F>
-  void execute(F&& f) const {
+  void execute(F&& f) const& {
+    ::asio::execution::execute(ex_, Bound<F>(session_, std::forward<F>(f)));
+  }
+  template <typename F>
+  void execute(F&& f) && {
     ::asio::execution::execute(
-        ex_, asio_internal::SessionBound<std::decay_t<F>>(session_,
-                                                          std::forward<F>(f)));
+        std::move(ex_), Bound<F>(std::move(session_), std::forward<F>(f)));
   }
 
   // Properties, forwarded to the wrapped executor.
@@ -140,21 +148,33 @@ class SessionExecutor {
   }
 
   template <typename Property>
-  auto require(const Property& p) const -> SessionExecutor<std::decay_t<
+  auto require(const Property& p) const& -> SessionExecutor<std::decay_t<
       decltype(::asio::require(std::declval<const Executor&>(), p))>> {
     return {::asio::require(ex_, p), session_};
   }
+  template <typename Property>
+  auto require(const Property& p) && -> SessionExecutor<
+      std::decay_t<decltype(::asio::require(std::declval<Executor&&>(), p))>> {
+    return {::asio::require(std::move(ex_), p), std::move(session_)};
+  }
 
   template <typename Property>
-  auto prefer(const Property& p) const -> SessionExecutor<std::decay_t<
+  auto prefer(const Property& p) const& -> SessionExecutor<std::decay_t<
       decltype(::asio::prefer(std::declval<const Executor&>(), p))>> {
     return {::asio::prefer(ex_, p), session_};
+  }
+  template <typename Property>
+  auto prefer(const Property& p) && -> SessionExecutor<
+      std::decay_t<decltype(::asio::prefer(std::declval<Executor&&>(), p))>> {
+    return {::asio::prefer(std::move(ex_), p), std::move(session_)};
   }
 
   friend bool operator==(const SessionExecutor& a,
                          const SessionExecutor& b) noexcept {
-    return a.ex_ == b.ex_ && a.session_.SameAs(b.session_) &&
-           a.session_.detached() == b.session_.detached();
+    return a.ex_ == b.ex_ &&
+           (a.session_ == b.session_ ||
+            (a.session_->SameAs(*b.session_) &&
+             a.session_->detached() == b.session_->detached()));
   }
   friend bool operator!=(const SessionExecutor& a,
                          const SessionExecutor& b) noexcept {
@@ -162,8 +182,18 @@ class SessionExecutor {
   }
 
  private:
+  template <typename>
+  friend class SessionExecutor;
+  template <typename F>
+  using Bound = asio_internal::SessionBound<std::decay_t<F>>;
+
+  SessionExecutor(Executor ex, std::shared_ptr<const Session> session) noexcept
+      : ex_(std::move(ex)), session_(std::move(session)) {}
+
   Executor ex_;
-  Session session_;
+  // Shared by copies: with an io_context's executor, a SessionExecutor is
+  // three pointers, small enough for any_io_executor to hold in place.
+  std::shared_ptr<const Session> session_;
 };
 
 // `ex` carrying `session`.
