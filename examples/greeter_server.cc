@@ -13,6 +13,12 @@
 //                                                the backend once, on its
 //                                                handler thread
 //
+// Built with Asio (gls::asio), a front also has the path asio-coroutine
+// (--paths=...,asio-coroutine): the handler hands the call to a C++20
+// coroutine on a 2-thread asio::io_context with one line,
+// co_spawn(gls::asio::WithSession(ex), ...); the coroutine awaits a timer,
+// resumes on either thread, and calls the backend from there.
+//
 // Every role registers gls::server::WithContextBackup with --backup and
 // --async (CLOUDWEGO_SESSION_CONFIG_KEY overrides async) and
 // forward_backward=true, so backward values from the backend go on to the
@@ -58,6 +64,11 @@
 #include "gls/session/thread_pool.h"
 #include "proto/greeter.grpc.pb.h"
 
+#ifdef GLS_EXAMPLE_ASIO
+#include "asio.hpp"
+#include "gls/asio/session_executor.h"
+#endif
+
 ABSL_FLAG(int, port, 0, "port to listen on (0: any free port)");
 ABSL_FLAG(std::string, backend, "",
           "HOST:PORT of the next service; empty: this server is a leaf");
@@ -67,7 +78,11 @@ ABSL_FLAG(bool, async, true,
           "async pass-through (plain std::thread/std::async see the session)");
 ABSL_FLAG(std::string, paths, "handler-thread,thread-pool,std-async",
           "with --backend: the ways to call the backend, comma-separated, "
-          "out of handler-thread, thread-pool, std-async");
+          "out of handler-thread, thread-pool, std-async"
+#ifdef GLS_EXAMPLE_ASIO
+          ", asio-coroutine"
+#endif
+);
 ABSL_FLAG(int, slow_ms, 2000,
           "leaf: how long a request named \"slow\" works unless cancelled");
 
@@ -170,6 +185,13 @@ class Relay final : public Greeter::Service {
       } else if (via == "std-async") {
         calls.push_back(std::async(
             std::launch::async, [&, i] { return Call(*request, paths_[i]); }));
+#ifdef GLS_EXAMPLE_ASIO
+      } else if (via == "asio-coroutine") {
+        // One line hands the request's session to the coroutine.
+        calls.push_back(::asio::co_spawn(
+            gls::asio::WithSession(io_.get_executor()),
+            CallFromCoroutine(*request, via), ::asio::use_future));
+#endif
       } else {  // handler-thread: below, once the others are under way
         calls.emplace_back();
       }
@@ -189,6 +211,18 @@ class Relay final : public Greeter::Service {
   }
 
  private:
+#ifdef GLS_EXAMPLE_ASIO
+  // Resumes after a timer, on either of the io_context's threads, then
+  // calls the backend: the call carries the request's context all the same.
+  ::asio::awaitable<HelloReply> CallFromCoroutine(HelloRequest request,
+                                                  std::string via) {
+    ::asio::steady_timer timer(co_await ::asio::this_coro::executor,
+                               std::chrono::milliseconds(1));
+    co_await timer.async_wait(::asio::use_awaitable);
+    co_return Call(request, via);
+  }
+#endif
+
   HelloReply Call(const HelloRequest& request, const std::string& via) {
     grpc::ClientContext context;  // fresh: carries nothing of the request
     HelloReply reply;
@@ -209,6 +243,24 @@ class Relay final : public Greeter::Service {
   std::unique_ptr<Greeter::Stub> stub_;
   const std::vector<std::string> paths_;
   gls::ThreadPool pool_;
+#ifdef GLS_EXAMPLE_ASIO
+  // The coroutines' event loop: two threads, running until destruction.
+  struct Loop {
+    Loop() {
+      for (auto& t : threads) t = std::thread([this] { io.run(); });
+    }
+    ~Loop() {
+      work.reset();
+      for (auto& t : threads) t.join();
+    }
+    ::asio::io_context io{2};
+    ::asio::executor_work_guard<::asio::io_context::executor_type> work =
+        ::asio::make_work_guard(io);
+    std::thread threads[2];
+  };
+  Loop loop_;
+  ::asio::io_context& io_ = loop_.io;
+#endif
 };
 
 }  // namespace
@@ -228,9 +280,19 @@ int main(int argc, char** argv) {
   if (name.empty()) name = backend.empty() ? "leaf" : "front";
   std::vector<std::string> paths =
       absl::StrSplit(absl::GetFlag(FLAGS_paths), ',', absl::SkipEmpty());
+#ifdef GLS_EXAMPLE_ASIO
+  constexpr bool kHaveAsio = true;
+#else
+  constexpr bool kHaveAsio = false;
+#endif
   for (const std::string& path : paths) {
+    if (path == "asio-coroutine" && !kHaveAsio) {
+      std::cerr << name << ": --paths=asio-coroutine needs a build with Asio "
+                << "(libasio-dev)\n";
+      return 2;
+    }
     if (path != "handler-thread" && path != "thread-pool" &&
-        path != "std-async") {
+        path != "std-async" && path != "asio-coroutine") {
       std::cerr << name << ": unknown --paths entry " << gls::QuoteForLog(path)
                 << "\n";
       return 2;

@@ -26,7 +26,14 @@ client_flags=("$@")
 export CLOUDWEGO_SESSION_CONFIG_KEY=true,10,1h
 # The front calls the middle on three paths, so a request reaches the leaf
 # three times.
+# The front's paths: GLS_FRONT_PATHS (greeter_server --paths) or its
+# default three.
+front_flags=()
 front_paths=3
+if [ -n "${GLS_FRONT_PATHS:-}" ]; then
+  front_flags=(--paths="$GLS_FRONT_PATHS")
+  front_paths=$(echo "$GLS_FRONT_PATHS" | tr ',' '\n' | grep -c .)
+fi
 deadline_ms=300
 work=$(mktemp -d)
 declare -A pid_of=()
@@ -79,7 +86,8 @@ chain() {
   start "middle$suffix" --name=middle --backend="127.0.0.1:$leaf" \
     --paths=handler-thread "$@"
   middle=$port
-  start "front$suffix" --name=front --backend="127.0.0.1:$middle" "$@"
+  start "front$suffix" --name=front --backend="127.0.0.1:$middle" \
+    ${front_flags[@]+"${front_flags[@]}"} "$@"
   front=$port
   echo "   client -> front (127.0.0.1:$front) -> middle (127.0.0.1:$middle) -> leaf (127.0.0.1:$leaf)"
   "$bin/greeter_client" --target="127.0.0.1:$front" \

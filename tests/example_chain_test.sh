@@ -13,6 +13,9 @@
 #   5. counters: each server's gls::FormatStats line at exit counts the
 #      requests it bound, the cancellations it propagated and the backward
 #      values it carried.
+# 6. With Asio: the front's asio-coroutine path (GLS_FRONT_PATHS), beside
+#    handler-thread: tenant, trace and baggage reach the middle and the leaf
+#    from the coroutine, and the slow call made from it is cancelled.
 # Then sends a persistent binary header whose bytes are not UTF-8: the middle
 # and the leaf must still reply, reporting it as "base64:..." (see
 # examples/leaf_greeter.h).
@@ -124,3 +127,27 @@ for via in $paths; do
   done
 done
 echo "PASS: a binary header that is not UTF-8 reaches the leaf, reported as base64"
+
+# 6: the coroutine path, when greeter_server was built with Asio.
+# (Its --paths help lists asio-coroutine then.)
+help=$("$bin/greeter_server" --helpfull 2>&1 || true)
+if [[ "$help" == *"std-async, asio-coroutine"* ]]; then
+  out=$(GLS_FRONT_PATHS=handler-thread,asio-coroutine \
+    "$here/examples/run_chain.sh" "$bin")
+  echo "$out"
+  for via in handler-thread asio-coroutine; do
+    for service in middle leaf; do
+      set -- $(row "$out" "$service" "$via")
+      [ $# -gt 0 ] || fail "coroutine run: no row for $service via $via"
+      [ "$3" = acme ] || fail "$service via $via: tenant did not reach it ($3)"
+      [ "$5" = "$trace_id" ] || fail "$service via $via: trace id did not reach it ($5)"
+      [ "$6" = user=alice,tier=gold ] || fail "$service via $via: baggage did not reach it ($6)"
+    done
+  done
+  [ "$(echo "$out" | grep -c '^leaf: slow call cancelled after ')" = 2 ] ||
+    fail "coroutine run: the leaf did not see its 2 slow calls cancelled"
+  echo "PASS 6: from the front's coroutine, tenant, trace and baggage reach" \
+    "the middle and the leaf, and the slow call is cancelled"
+else
+  echo "SKIP 6: greeter_server built without Asio"
+fi
