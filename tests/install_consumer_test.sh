@@ -4,10 +4,13 @@
 #   1. the CMake project $2: find_package(gls), gls::interceptors;
 #   2. a plain compiler command with pkg-config (gls_interceptors.pc), after
 #      moving the installed tree elsewhere (the .pc files are relocatable).
+# With a third argument $3 (the asio consumer), when the package has
+# gls::asio: the same twice for $3/main.cc (gls::asio, gls_asio.pc; C++20).
 # $CXX is the compiler ($CMAKE_CXX_COMPILER under ctest; default c++).
 set -euo pipefail
 build=$1
 consumer=$2
+consumer_asio=${3:-}
 cxx=${CXX:-c++}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -22,6 +25,16 @@ run cmake -S "$consumer" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
 run cmake --build "$work/build" -j 2
 "$work/build/consumer"
 
+has_asio=false
+if [ -n "$consumer_asio" ] && [ -f "$work/prefix/include/gls/asio/session_executor.h" ]; then
+  has_asio=true
+  echo "== find_package(gls), gls::asio"
+  run cmake -S "$consumer_asio" -B "$work/build_asio" \
+    -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release
+  run cmake --build "$work/build_asio" -j 2
+  "$work/build_asio/consumer_asio"
+fi
+
 echo "== pkg-config gls_interceptors"
 mv "$work/prefix" "$work/moved"
 pc=$(find "$work/moved" -name gls_interceptors.pc)
@@ -33,3 +46,12 @@ pkg-config --print-errors --exists gls_interceptors
 run "$cxx" -std=c++17 -O1 -o "$work/consumer_pc" "$consumer/main.cc" \
   $(pkg-config --cflags --libs gls_interceptors)
 "$work/consumer_pc"
+
+if $has_asio; then
+  echo "== pkg-config gls_asio"
+  pkg-config --print-errors --exists gls_asio
+  # shellcheck disable=SC2046  # word splitting of the flags is intended
+  run "$cxx" -std=c++20 -O1 -o "$work/consumer_asio_pc" "$consumer_asio/main.cc" \
+    $(pkg-config --cflags --libs gls_asio)
+  "$work/consumer_asio_pc"
+fi
