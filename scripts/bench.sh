@@ -17,7 +17,8 @@
 #                              PASS/FAIL; the chain's figures of both runs
 #
 # and the programs' output as OUT/session.txt, OUT/rpc.txt and
-# OUT/rpc_no_metainfo.txt.
+# OUT/rpc_no_metainfo.txt; with Asio, also the gls::asio benchmark
+# (OUT/asio.json, OUT/asio.txt; BENCHMARKS.md "Asio executors").
 #
 # Usage: scripts/bench.sh [OUT]      (default OUT: build/bench/results/<time>)
 #
@@ -40,7 +41,12 @@ if [[ ! -f "${build}/CMakeCache.txt" ]]; then
     >"${out}/cmake.log"
 fi
 echo "== building (${build})"
-cmake --build "${build}" -j "$(nproc)" --target session_benchmark rpc_benchmark \
+targets=(session_benchmark rpc_benchmark)
+# asio_benchmark exists when the build found Asio (libasio-dev).
+if cmake --build "${build}" --target help 2>/dev/null | grep -qE '(^|[.][.][.] )asio_benchmark'; then
+  targets+=(asio_benchmark)
+fi
+cmake --build "${build}" -j "$(nproc)" --target "${targets[@]}" \
   >"${out}/build.log" || { tail -40 "${out}/build.log"; exit 2; }
 
 start=${SECONDS}
@@ -63,6 +69,14 @@ for metainfo in true false; do
     --alloc_rounds=3 --alloc_rpcs=500 --json="${out}/${name}.json" \
     | tee "${out}/${name}.txt" || exit 2
 done
+if [[ -x "${build}/benchmarks/asio_benchmark" ]]; then
+  echo "== asio benchmark (gls::asio per handler and per resumption)"
+  "${build}/benchmarks/asio_benchmark" \
+    --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+    --benchmark_display_aggregates_only=true \
+    --benchmark_out="${out}/asio.json" --benchmark_out_format=json \
+    >"${out}/asio.txt" 2>&1 || { cat "${out}/asio.txt"; exit 2; }
+fi
 echo "== ran in $((SECONDS - start)) s"
 
 python3 "${root}/benchmarks/summarize.py" "${out}"
