@@ -54,11 +54,11 @@ class Resumer {
     cv_.notify_all();
     thread_.join();
   }
+  // Notifies under the lock: the handle may run, and its test end and
+  // destroy this Resumer, as soon as the lock is released.
   void Post(std::coroutine_handle<> h) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      queue_.push_back(h);
-    }
+    std::lock_guard<std::mutex> lock(mu_);
+    queue_.push_back(h);
     cv_.notify_one();
   }
   // Resumptions after which this thread did not have its own binding back.
