@@ -37,10 +37,15 @@
 //     CallDownstream();  // gls::CurSession() is the request's session
 //   }
 //
+// Each WithSession() allocates one small block holding the session, shared
+// by the executor's copies: make the executor once per request or coroutine,
+// not per operation. What it adds per handler is in BENCHMARKS.md.
+//
 // Limits: only work that runs through the executor carries its session. A
 // coroutine spawned on a plain executor, or a plain callback handed to a
 // thread by other means, sees what its thread has bound (on io_context
-// threads gls binds nothing, so: no session); wrap such an executor in
+// threads gls binds nothing, so: no session, unless the thread inherited one
+// under the server's async=true); wrap such an executor in
 // WithSession(ex, gls::Session()) to make that explicit. A strand made from
 // a SessionExecutor runs each batch of its handlers under the executor's one
 // session; a SessionExecutor wrapping a strand binds per handler.
@@ -72,6 +77,9 @@ namespace asio {
 
 namespace asio_internal {
 
+// What a moved-from SessionExecutor carries.
+inline const Session kEmptySession;
+
 // The function SessionExecutor::execute hands to the wrapped executor: runs
 // `F` with the session bound, then restores the running thread's binding.
 // Owns its copy of the session; binds it without another copy.
@@ -85,7 +93,9 @@ class SessionBound {
   SessionBound(const SessionBound&) = default;
 
   void operator()() {
-    session_internal::BorrowedScope scope(session_.get());
+    // (Null only when made from a moved-from executor: bind no session.)
+    session_internal::BorrowedScope scope(session_ ? session_.get()
+                                                   : &kEmptySession);
     std::move(f_)();
   }
 
@@ -123,7 +133,10 @@ class SessionExecutor {
 
   // The wrapped executor and the session its work runs under.
   const Executor& inner_executor() const noexcept { return ex_; }
-  const Session& session() const noexcept { return *session_; }
+  // (A moved-from SessionExecutor carries the empty session.)
+  const Session& session() const noexcept {
+    return session_ ? *session_ : asio_internal::kEmptySession;
+  }
 
   // Runs `f` on the wrapped executor with session() bound. (Each overload
   // pair here has an rvalue form: Asio calls them on the temporaries of
@@ -173,8 +186,8 @@ class SessionExecutor {
                          const SessionExecutor& b) noexcept {
     return a.ex_ == b.ex_ &&
            (a.session_ == b.session_ ||
-            (a.session_->SameAs(*b.session_) &&
-             a.session_->detached() == b.session_->detached()));
+            (a.session().SameAs(b.session()) &&
+             a.session().detached() == b.session().detached()));
   }
   friend bool operator!=(const SessionExecutor& a,
                          const SessionExecutor& b) noexcept {
