@@ -8,13 +8,15 @@
 #   4. libFuzzer (clang + ASan + UBSan): each fuzzer in fuzz/ for
 #      $GLS_FUZZ_SECONDS seconds (default 30) (scripts/fuzz.sh)
 #   5. Bazel build + test of the same targets, offline (scripts/bazel_test.sh)
-# Stages can be picked: scripts/test.sh cmake asan tsan fuzz bazel (default:
-# all).
+#   6. shared libraries: CMake with BUILD_SHARED_LIBS=ON + ctest (SONAMEs,
+#      exported symbols, a dlopen()ed plugin sharing the host's session store)
+# Stages can be picked: scripts/test.sh cmake asan tsan fuzz bazel shared
+# (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(cmake asan tsan fuzz bazel)
+[ ${#stages[@]} -gt 0 ] || stages=(cmake asan tsan fuzz bazel shared)
 want() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 jobs=$(nproc)
 
@@ -23,7 +25,7 @@ if want fuzz; then extras+=(fuzz); fi
 if want bazel; then extras+=(bazel); fi
 gls_install_packages ${extras[@]+"${extras[@]}"}
 # The OpenTelemetry JS interop test (ctest) runs on Node.js.
-if want cmake; then gls_install_node; fi
+if want cmake || want shared; then gls_install_node; fi
 
 if want cmake; then
   echo "== CMake build and ctest"
@@ -70,5 +72,16 @@ fi
 if want bazel; then
   echo "== Bazel (offline)"
   scripts/bazel_test.sh
+fi
+
+if want shared; then
+  # (subdirectory_consumer_test and readme_snippets_test do not depend on
+  # the library type: stage 1 runs them.)
+  echo "== Shared libraries (BUILD_SHARED_LIBS=ON)"
+  cmake -S . -B build/shared -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DBUILD_SHARED_LIBS=ON -DGLS_BUILD_BENCHMARKS=OFF >/dev/null
+  cmake --build build/shared -j "$jobs"
+  ctest --test-dir build/shared --output-on-failure -j "$jobs" \
+    -E "subdirectory_consumer_test|readme_snippets_test"
 fi
 echo "== all tests passed: ${stages[*]}"

@@ -24,6 +24,14 @@ run cmake -S "$consumer" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_BUILD_TYPE=Release
 run cmake --build "$work/build" -j 2
 "$work/build/consumer"
+# A shared build's package links the shared libraries.
+shared=false
+if find "$work/prefix" -name 'libgls_interceptors.so.*' | grep -q .; then
+  shared=true
+  readelf -d "$work/build/consumer" | grep -q 'NEEDED.*libgls_interceptors\.so\.[0-9]' ||
+    { echo "FAILED: the consumer does not link libgls_interceptors.so"; exit 1; }
+  echo "consumer links $(readelf -d "$work/build/consumer" | sed -n 's/.*NEEDED.*\[\(libgls_[a-z_]*\.so\.[0-9]*\)\]/\1/p' | tr '\n' ' ')"
+fi
 
 has_asio=false
 if [ -n "$consumer_asio" ] && [ -f "$work/prefix/include/gls/asio/session_executor.h" ]; then
@@ -42,6 +50,11 @@ test -n "$pc" || { echo "gls_interceptors.pc not installed"; exit 1; }
 export PKG_CONFIG_PATH
 PKG_CONFIG_PATH=$(dirname "$pc")
 pkg-config --print-errors --exists gls_interceptors
+if $shared; then
+  # The moved tree's libraries, for the programs built from the .pc files.
+  export LD_LIBRARY_PATH
+  LD_LIBRARY_PATH=$(dirname "$(find "$work/moved" -name 'libgls_session.so' | head -1)")
+fi
 # shellcheck disable=SC2046  # word splitting of the flags is intended
 run "$cxx" -std=c++17 -O1 -o "$work/consumer_pc" "$consumer/main.cc" \
   $(pkg-config --cflags --libs gls_interceptors)
