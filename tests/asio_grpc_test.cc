@@ -91,19 +91,12 @@ auto AsyncSayHello(Greeter::Stub& stub, grpc::ClientContext& context,
                    Token&& token) {
   return ::asio::async_initiate<Token, void(grpc::Status)>(
       [&stub, &context, &request, &reply](auto handler) {
-        using Handler = decltype(handler);
-        auto work =
-            ::asio::make_work_guard(::asio::get_associated_executor(handler));
         // gRPC's callback is a std::function: share the move-only handler.
-        auto shared = std::make_shared<std::pair<Handler, decltype(work)>>(
-            std::move(handler), std::move(work));
-        stub.async()->SayHello(
-            &context, &request, &reply, [shared](grpc::Status status) {
-              auto ex = ::asio::get_associated_executor(shared->first);
-              ::asio::dispatch(ex, [shared, status]() mutable {
-                std::move(shared->first)(std::move(status));
-              });
-            });
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        stub.async()->SayHello(&context, &request, &reply,
+                               [shared](grpc::Status status) {
+                                 CompleteOnItsExecutor(shared, status);
+                               });
       },
       token);
 }
@@ -135,6 +128,11 @@ struct FanOutResult {
   std::vector<std::string> tenants;
   std::vector<std::string> leaf_tenants;
   std::vector<grpc::Status> statuses;
+  // Records one leaf call's status and the tenant the leaf reported.
+  void Record(grpc::Status status, const HelloReply& reply) {
+    statuses.push_back(std::move(status));
+    leaf_tenants.push_back(HopHeaders(reply)["rpc-persist-tenant"]);
+  }
 };
 
 // Awaits a timer and a post, calls the leaf (sync API), awaits again, calls
@@ -151,8 +149,7 @@ struct FanOutResult {
     grpc::ClientContext context;
     HelloRequest request;
     HelloReply reply;
-    result.statuses.push_back(leaf->SayHello(&context, request, &reply));
-    result.leaf_tenants.push_back(HopHeaders(reply)["rpc-persist-tenant"]);
+    result.Record(leaf->SayHello(&context, request, &reply), reply);
   }
   co_await ::asio::post(ex, ::asio::use_awaitable);
   result.tenants.push_back(CurTenant());
@@ -160,19 +157,19 @@ struct FanOutResult {
     grpc::ClientContext context;
     HelloRequest request;
     HelloReply reply;
-    result.statuses.push_back(co_await AsyncSayHello(
-        *leaf, context, request, reply, ::asio::use_awaitable));
+    grpc::Status status = co_await AsyncSayHello(*leaf, context, request, reply,
+                                                 ::asio::use_awaitable);
     result.tenants.push_back(CurTenant());
-    result.leaf_tenants.push_back(HopHeaders(reply)["rpc-persist-tenant"]);
+    result.Record(std::move(status), reply);
   }
   {
     grpc::ClientContext context;
     HelloRequest request;
     HelloReply reply;
-    result.statuses.push_back(co_await AsyncSayHelloCq(
-        *leaf, cq, context, request, reply, ::asio::use_awaitable));
+    grpc::Status status = co_await AsyncSayHelloCq(
+        *leaf, cq, context, request, reply, ::asio::use_awaitable);
     result.tenants.push_back(CurTenant());
-    result.leaf_tenants.push_back(HopHeaders(reply)["rpc-persist-tenant"]);
+    result.Record(std::move(status), reply);
   }
   co_return result;
 }

@@ -111,9 +111,8 @@ Metadata W3cRequest() {
 // with the built-in fallback and with the seed's handler; also with no
 // persistent value at all (the fallback's shortcut must not skip W3C).
 TEST(W3cPropagationTest, FrontForwardsTraceAndBaggage) {
-  for (auto handler :
-       std::vector<client::BackupHandler>{client::RestoreMissingPersistent,
-                                          RestoreTenant}) {
+  for (auto handler : std::vector<client::BackupHandler>{
+           client::RestoreMissingPersistent, RestoreTenant}) {
     Chain chain(Options(handler));
     Metadata got = chain.Send(W3cRequest());
     EXPECT_EQ(One(got, "traceparent"), kTraceParent);
@@ -184,9 +183,8 @@ TEST(W3cPropagationTest, BaggageLimits) {
   Chain chain(Options(client::RestoreMissingPersistent));
   Metadata got = chain.Send(
       {{"baggage", "good=1,bad key=2,=x,novalue,a@b=3,ok=%41,k=v;p,u=%FF"}});
-  EXPECT_EQ(ReceivedBaggage(got), (Baggage{{"good", "1", ""},
-                                           {"ok", "A", ""},
-                                           {"k", "v", "p"}}));
+  EXPECT_EQ(ReceivedBaggage(got),
+            (Baggage{{"good", "1", ""}, {"ok", "A", ""}, {"k", "v", "p"}}));
 
   std::string many;
   for (int i = 0; i < 70; ++i) {
@@ -228,7 +226,8 @@ TEST(W3cPropagationTest, HostileBaggageCannotPushMetainfoOff) {
       server.BackupChannel(Options(client::RestoreMissingPersistent)));
   std::string hostile;
   for (int i = 0; i < 8; ++i) {
-    absl::StrAppend(&hostile, i ? "," : "", "h", i, "=", std::string(1000, 'x'));
+    absl::StrAppend(&hostile, i ? "," : "", "h", i, "=",
+                    std::string(1000, 'x'));
   }
   Context request = Context::Builder(Context::Direction::kIncoming)
                         .AddHeader("baggage", hostile)
@@ -260,9 +259,9 @@ TEST(W3cPropagationTest, PropagatorsOption) {
     Propagators propagators;
     bool trace, baggage;
   };
-  for (const Case& c : {Case{{false, false}, false, false},
-                        Case{{true, false}, true, false},
-                        Case{{false, true}, false, true}}) {
+  for (const Case& c :
+       {Case{{false, false}, false, false}, Case{{true, false}, true, false},
+        Case{{false, true}, false, true}}) {
     Chain chain(Options(client::RestoreMissingPersistent, c.propagators));
     Metadata got = chain.Send(request);
     EXPECT_EQ(One(got, "rpc-persist-tenant"), "acme");

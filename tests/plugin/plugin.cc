@@ -51,8 +51,7 @@ __attribute__((visibility("default"))) int gls_plugin_call(
   std::vector<grpc::Slice> slices;
   if (status.ok() && response.Dump(&slices).ok()) {
     for (const grpc::Slice& slice : slices) {
-      reply->append(reinterpret_cast<const char*>(slice.begin()),
-                    slice.size());
+      reply->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
     }
   }
   return static_cast<int>(status.error_code());
