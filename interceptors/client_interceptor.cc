@@ -55,7 +55,7 @@ struct Config {
 
 // One call. At PRE_SEND_INITIAL_METADATA it rewrites what the call sends
 // (`mode`), then registers the call with the session it was made under so
-// that the session's cancellation reaches it (README, "Cancellation"); at
+// that the session's cancellation reaches it (docs/cancellation.md); at
 // POST_RECV_STATUS it unregisters it and collects the backward values the
 // response carried into that session.
 class BackupInterceptor final : public grpc::experimental::Interceptor {

@@ -16,14 +16,14 @@
 //            (ctx wins; prev's transient and upstream values never come back),
 //            and the allowlisted headers of prev that ctx lacks
 //
-// What leaves, whatever the handler returns (see README "Security"):
+// What leaves, whatever the handler returns (see docs/security.md):
 //   - metainfo (persistent and transient values), one header per canonical key;
 //   - the caller's own headers, and headers the handler set with
 //     Context::WithHeader or that are on the `forward_headers` allowlist.
 //   Never an incoming header of prev by itself (authorization, cookies, ...):
 //   a handler returning `prev`, or a context derived from it, sends metainfo
 //   only.
-//   - W3C context (README, "W3C Trace Context and Baggage"), as
+//   - W3C context (docs/w3c.md), as
 //     `propagators` (default: OTEL_PROPAGATORS) allows: the request's
 //     traceparent and tracestate when the call has no traceparent of its
 //     own (whatever `backup` says), and with `backup` the request's baggage
@@ -45,7 +45,7 @@
 // without a handler, the handler is not called (the strip list still applies).
 //
 // Every call made under a session is also tied to the request's cancellation
-// (README, "Cancellation"): cancelled with CANCELLED when the request is
+// (docs/cancellation.md): cancelled with CANCELLED when the request is
 // cancelled, with DEADLINE_EXCEEDED when the request's deadline passes or
 // the deadline of the ctx the handler returned passes; never for a handle
 // from Session::Detach(). And the backward values its response carries

@@ -78,7 +78,7 @@ absl::Status RequestCancelled() {
 // tests/lazy_capture_test.cc reads such copies after the server is gone,
 // under AddressSanitizer in CI.
 //
-// Cancellation (README, "Cancellation"): gRPC runs the POST_RECV_CLOSE hook
+// Cancellation (docs/cancellation.md): gRPC runs the POST_RECV_CLOSE hook
 // when the call is closed; if that happens before the status was sent
 // (PRE_SEND_STATUS), the request was cancelled, and the session is cancelled
 // with every outbound call in flight under it. Callback and completion-queue

@@ -18,7 +18,7 @@
 //       factory creates no interceptor at all.
 //       Cancellation: when the request is cancelled (its client cancelled,
 //       its deadline passed, its connection dropped), every outbound call in
-//       flight under its session is cancelled (README, "Cancellation").
+//       flight under its session is cancelled (docs/cancellation.md).
 //       Backward values the handler set (Session::SetBackwardValue) are sent
 //       to the caller in the response's trailing metadata.
 //   gls::server::RequestScope
@@ -71,7 +71,7 @@ namespace server {
 struct BackupOptions {
   // false: the factory creates no interceptor at all.
   bool enable = true;
-  // Threads started while a request is bound see its session (README,
+  // Threads started while a request is bound see its session (docs/async.md,
   // "async=true"); CLOUDWEGO_SESSION_CONFIG_KEY's first field overrides it.
   bool async = false;
   // Persistent keys (any form: "tenant-id" is TENANT_ID) dropped from every
@@ -92,8 +92,7 @@ struct BackupOptions {
   // that must not leave.
   std::vector<std::string> strip_backward;
   // W3C baggage keys (exact, case-sensitive) dropped from every incoming
-  // request on receipt, like strip_persistent (README, "W3C Trace Context
-  // and Baggage"). The request's traceparent, tracestate and baggage are
+  // request on receipt, like strip_persistent (docs/w3c.md). The request's traceparent, tracestate and baggage are
   // always read into its context; what travels on is the client factory's
   // `propagators` (OTEL_PROPAGATORS).
   std::vector<std::string> strip_baggage;

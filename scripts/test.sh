@@ -75,13 +75,13 @@ if want bazel; then
 fi
 
 if want shared; then
-  # (subdirectory_consumer_test and readme_snippets_test do not depend on
+  # (subdirectory_consumer_test and the docs tests do not depend on
   # the library type: stage 1 runs them.)
   echo "== Shared libraries (BUILD_SHARED_LIBS=ON)"
   cmake -S . -B build/shared -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DBUILD_SHARED_LIBS=ON -DGLS_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build build/shared -j "$jobs"
   ctest --test-dir build/shared --output-on-failure -j "$jobs" \
-    -E "subdirectory_consumer_test|readme_snippets_test"
+    -E "subdirectory_consumer_test|docs_snippets_test|docs_links_test"
 fi
 echo "== all tests passed: ${stages[*]}"

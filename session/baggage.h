@@ -4,7 +4,7 @@
 // comma-separated list of `key=value` list-members, each optionally followed
 // by `;property` or `;key=value` properties. OpenTelemetry's equivalent of
 // persistent metainfo: gls carries a request's baggage on to the calls its
-// handler makes (README, "W3C Trace Context and Baggage").
+// handler makes (docs/w3c.md).
 //
 //   key          an HTTP token (letters, digits, !#$%&'*+-.^_`|~), case-
 //                sensitive, kept as received
@@ -42,7 +42,7 @@ namespace gls {
 
 inline constexpr absl::string_view kBaggageHeader = "baggage";
 // The spec's minimum a platform propagates: at least 64 list-members and at
-// least 8,192 bytes (gls's per-call byte budget decides, README).
+// least 8,192 bytes (gls's per-call byte budget decides, docs/w3c.md).
 inline constexpr size_t kMinBaggageMembers = 64;
 
 struct BaggageEntry {

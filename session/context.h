@@ -20,7 +20,7 @@
 // in both directions, dropping what is invalid (an invalid traceparent takes
 // its tracestate with it). Only metainfo, the W3C context and outgoing
 // headers are ever sent (the W3C context by the client factory's rules,
-// README "W3C Trace Context and Baggage"); only metainfo and outgoing headers
+// docs/w3c.md); only metainfo and outgoing headers
 // are ever sent (`ForEachWireHeader`, `outgoing_headers`). A context built from
 // an incoming request has no outgoing headers, so a context derived from it,
 // however it was derived, sends metainfo only; forwarding an incoming header

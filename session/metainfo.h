@@ -2,7 +2,7 @@
 //
 // Metainfo: the request values that travel with calls as headers, and how
 // their keys map to header names (the mapping other gRPC stacks of the same
-// convention use, so services interoperate; see README):
+// convention use, so services interoperate; see docs/semantics.md):
 //
 //   kind         header prefix     key -> header          header -> key
 //   persistent   "rpc-persist-"    lowercase, '_' -> '-'  uppercase, '-' -> '_'

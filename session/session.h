@@ -16,8 +16,7 @@
 // its context and values. The default-constructed Session is empty: it has the
 // empty Context, holds no values, and is never valid.
 //
-// A request's session is also how its cancellation travels (README,
-// "Cancellation"): when the server sees the request cancelled (the client
+// A request's session is also how its cancellation travels (docs/cancellation.md): when the server sees the request cancelled (the client
 // cancelled, its deadline passed, the connection dropped), the session is
 // cancelled, and so is every outbound call in flight under any copy of it.
 // `Detach()` returns a handle to the same context and values that outbound
@@ -25,7 +24,7 @@
 // request.
 //
 // Backward values travel the other way, from a server to its caller, in the
-// response (README, "Backward values"): a handler sets them with
+// response (docs/backward-values.md): a handler sets them with
 // `SetBackwardValue`; the caller's session collects the ones its outbound
 // calls received (`GetBackwardValue`, `RecvAllBackwardValues`).
 //

@@ -3,8 +3,7 @@
 // W3C Trace Context (https://www.w3.org/TR/trace-context/, levels 1 and 2):
 // the `traceparent` and `tracestate` headers that OpenTelemetry chains
 // carry. gls does not trace: it passes a request's trace context on,
-// unchanged, to the calls the request's handler makes (README, "W3C Trace
-// Context and Baggage"). This header parses and checks them.
+// unchanged, to the calls the request's handler makes (docs/w3c.md). This header parses and checks them.
 //
 //   traceparent   version "-" trace-id "-" parent-id "-" trace-flags
 //                 version   2 lowercase hex, not "ff"

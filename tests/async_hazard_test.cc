@@ -7,7 +7,7 @@
 //   - Started under gls::NoInheritScope, the worker inherits nothing: B's and
 //     C's tasks never carry A's tenant.
 //   - Started without it, the worker inherits A's session: B's and C's tasks
-//     go out with A's tenant (the hazard README's Limits describe), and when
+//     go out with A's tenant (the hazard docs/async.md describes), and when
 //     A ends gls logs the warning naming the worker thread.
 #include <deque>
 #include <functional>

@@ -1,5 +1,5 @@
 // End-to-end tests of backward values (Session::SetBackwardValue and the
-// interceptors that carry them; README, "Backward values") and of gls's
+// interceptors that carry them; docs/backward-values.md) and of gls's
 // counters and trace log (session/stats.h), over real gRPC servers on
 // 127.0.0.1: a handler's backward values reach its caller as "rpc-backward-"
 // trailing metadata, a gls client collects them into the caller's session, a

@@ -1,4 +1,4 @@
-// End-to-end tests of cancellation propagation (README, "Cancellation"): when
+// End-to-end tests of cancellation propagation (docs/cancellation.md): when
 // a request is cancelled (its client cancelled, its deadline passed), every
 // outbound call made under its session is cancelled, and the downstream
 // server sees it. Real servers on 127.0.0.1: a slow leaf that waits up to

@@ -20,7 +20,7 @@
 //     caller's own headers never are. An entry is the caller's own if the
 //     caller's headers held the same value under the same name (any case) or,
 //     for metainfo, the same kind and key (any spelling).
-//   - W3C context (README, "W3C Trace Context and Baggage"), as the
+//   - W3C context (docs/w3c.md), as the
 //     policy's propagators allow: the request's traceparent (and its
 //     tracestate) when the call carries none of its own, whatever `backup`
 //     says; with `backup`, the request's baggage members whose key the call's

@@ -3,7 +3,7 @@
 // Internal to gls; not for use outside the library.
 //
 // The server factory's W3C rules, applied to a request's context on
-// receipt (README, "W3C Trace Context and Baggage"):
+// receipt (docs/w3c.md):
 //   - baggage keys on `strip_baggage` are dropped: handlers never see them
 //     and they never travel on;
 //   - each key on `bridge_baggage` joins a baggage member and a persistent

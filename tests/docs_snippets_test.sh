@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Compiles every ```cpp block of README.md, each as its own translation unit
-# after a prelude of gls, gRPC and greeter headers, so README's code never rots.
-#   tests/readme_snippets_test.sh README CXX -I... [-I...]
+# Compiles every ```cpp block of README.md and of docs/*.md, each as its own
+# translation unit after a prelude of gls, gRPC and greeter headers, so the
+# documentation's code never rots. A page added under docs/ is covered.
+#   tests/docs_snippets_test.sh ROOT CXX -I... [-I...]
+# (ROOT: the repository's root.)
 set -euo pipefail
-readme=$1
+root=$1
 cxx=$2
 shift 2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-awk -v dir="$work" '
-  /^```cpp$/ { n++; file = sprintf("%s/snippet_%02d.cc", dir, n); inside = 1;
-               print "#include \"prelude.h\"" > file; next }
-  /^```$/    { if (inside) close(file); inside = 0; next }
-  inside     { print > file }
-' "$readme"
+pages=("$root/README.md" "$root"/docs/*.md)
+for page in "${pages[@]}"; do
+  name=$(basename "$page" .md)
+  awk -v dir="$work" -v page="$name" '
+    /^```cpp$/ { n++; file = sprintf("%s/%s_%02d.cc", dir, page, n); inside = 1;
+                 print "#include \"prelude.h\"" > file; next }
+    /^```$/    { if (inside) close(file); inside = 0; next }
+    inside     { print > file }
+  ' "$page"
+done
 cat >"$work/prelude.h" <<'H'
 #include <grpcpp/grpcpp.h>
 #include "gls/interceptors/client_interceptor.h"
@@ -31,22 +37,22 @@ if echo '#include "asio.hpp"' | "$cxx" -std=c++20 -x c++ -fsyntax-only - 2>/dev/
   have_asio=true
 fi
 count=0
-for f in "$work"/snippet_*.cc; do
+for f in "$work"/*.cc; do
   std=c++17
   if grep -qE 'co_await|co_return|co_spawn|gls/session/task\.h|gls/asio/' "$f"; then
     std=c++20
   fi
   if grep -q 'gls/asio/' "$f" && ! $have_asio; then
-    echo "SKIP: README cpp block $(basename "$f") (no asio.hpp)"
+    echo "SKIP: cpp block $(basename "$f" .cc) (no asio.hpp)"
     continue
   fi
   if ! "$cxx" -std=$std -Wall -Werror -Wno-unused-variable -c "$f" -o /dev/null \
       -I"$work" "$@"; then
-    echo "FAIL: README cpp block $(basename "$f"):" >&2
+    echo "FAIL: cpp block $(basename "$f" .cc) (page_block-number):" >&2
     cat -n "$f" >&2
     exit 1
   fi
   count=$((count + 1))
 done
 [ "$count" -gt 0 ] || { echo "FAIL: no cpp blocks found" >&2; exit 1; }
-echo "PASS: $count README cpp blocks compile"
+echo "PASS: $count cpp blocks of README.md and docs/ compile"
