@@ -111,8 +111,10 @@ class SessionBound {
 template <typename Executor>
 class SessionExecutor {
  public:
+  // The wrapped executor's type.
   using inner_executor_type = Executor;
 
+  // Wraps `ex`; work run through it sees `session`. Use WithSession.
   SessionExecutor(Executor ex, Session session)
       : ex_(std::move(ex)),
         session_(std::make_shared<const Session>(std::move(session))) {}
@@ -126,9 +128,13 @@ class SessionExecutor {
   SessionExecutor(const SessionExecutor<Other>& other) noexcept  // NOLINT
       : ex_(other.inner_executor()), session_(other.session_) {}
 
+  // Copies share the session (one reference count).
   SessionExecutor(const SessionExecutor&) noexcept = default;
+  // Moves the session on; the moved-from executor carries the empty one.
   SessionExecutor(SessionExecutor&&) noexcept = default;
+  // Copies the executor and shares the session.
   SessionExecutor& operator=(const SessionExecutor&) noexcept = default;
+  // Moves the executor and the session.
   SessionExecutor& operator=(SessionExecutor&&) noexcept = default;
 
   // The wrapped executor and the session its work runs under.
@@ -146,6 +152,7 @@ class SessionExecutor {
   void execute(F&& f) const& {
     ::asio::execution::execute(ex_, Bound<F>(session_, std::forward<F>(f)));
   }
+  // The rvalue form: moves the session into the function's binding.
   template <typename F>
   void execute(F&& f) && {
     ::asio::execution::execute(
@@ -160,28 +167,33 @@ class SessionExecutor {
     return ::asio::query(ex_, p);
   }
 
+  // `require`d of the wrapped executor, wrapped with the same session.
   template <typename Property>
   auto require(const Property& p) const& -> SessionExecutor<std::decay_t<
       decltype(::asio::require(std::declval<const Executor&>(), p))>> {
     return {::asio::require(ex_, p), session_};
   }
+  // The rvalue form of require: moves the session on.
   template <typename Property>
   auto require(const Property& p) && -> SessionExecutor<
       std::decay_t<decltype(::asio::require(std::declval<Executor&&>(), p))>> {
     return {::asio::require(std::move(ex_), p), std::move(session_)};
   }
 
+  // `prefer`red of the wrapped executor, wrapped with the same session.
   template <typename Property>
   auto prefer(const Property& p) const& -> SessionExecutor<std::decay_t<
       decltype(::asio::prefer(std::declval<const Executor&>(), p))>> {
     return {::asio::prefer(ex_, p), session_};
   }
+  // The rvalue form of prefer: moves the session on.
   template <typename Property>
   auto prefer(const Property& p) && -> SessionExecutor<
       std::decay_t<decltype(::asio::prefer(std::declval<Executor&&>(), p))>> {
     return {::asio::prefer(std::move(ex_), p), std::move(session_)};
   }
 
+  // Equal if the wrapped executors are and they carry the same session.
   friend bool operator==(const SessionExecutor& a,
                          const SessionExecutor& b) noexcept {
     return a.ex_ == b.ex_ &&
@@ -189,6 +201,7 @@ class SessionExecutor {
             (a.session().SameAs(b.session()) &&
              a.session().detached() == b.session().detached()));
   }
+  // Not operator==.
   friend bool operator!=(const SessionExecutor& a,
                          const SessionExecutor& b) noexcept {
     return !(a == b);

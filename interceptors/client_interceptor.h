@@ -94,11 +94,16 @@
 namespace gls {
 namespace client {
 
+// What a BackupHandler returns: the context the call goes out with, and
+// whether to restore what the request had that it lacks.
 struct BackupResult {
   Context ctx;          // what the call carries
   bool backup = false;  // also restore prev's missing persistent values
 };
 
+// Decides what an outbound call made under a session carries: `prev` is
+// the request's backup context, `cur` what the call carries on its own.
+// Called concurrently, on the thread that creates each call.
 using BackupHandler =
     std::function<BackupResult(const Context& prev, const Context& cur)>;
 
@@ -155,6 +160,7 @@ WithContextBackup(BackupHandler handler);
 // empty handler is InvalidArgument. gRPC allows one global factory per process:
 // registering another one through gRPC directly aborts inside gRPC.
 absl::Status RegisterGlobalContextBackup(BackupOptions options);
+// The same, with `handler` and default options.
 absl::Status RegisterGlobalContextBackup(BackupHandler handler);
 
 // The backward values a finished call's response carried ("rpc-backward-"

@@ -126,12 +126,15 @@ Context ContextFromServerContext(const grpc::ServerContextBase& context,
 // restores the previous binding. Thread-compatible.
 class RequestScope {
  public:
+  // Binds the request behind `context`; `method` names it in its context
+  // and in logs.
   explicit RequestScope(const grpc::ServerContextBase& context,
                         absl::string_view method = "");
   RequestScope(const RequestScope&) = delete;
   RequestScope& operator=(const RequestScope&) = delete;
   ~RequestScope();
 
+  // The request's session.
   const Session& session() const { return scope_.session(); }
 
  private:

@@ -143,11 +143,14 @@ template <typename Request>
 class SessionReadReactor : public reactor_internal::SessionReactorBase<
                                grpc::ServerReadReactor<Request>> {
  public:
+  // gRPC's callback: runs OnReadDoneInSession(ok) with the session bound.
   void OnReadDone(bool ok) final {
     this->RunInSession([this, ok] { OnReadDoneInSession(ok); });
   }
 
  protected:
+  // Override instead of OnReadDone: a read finished (`ok` false: no more
+  // messages, or the call is over).
   virtual void OnReadDoneInSession(bool /*ok*/) {}
 };
 
@@ -156,11 +159,14 @@ template <typename Response>
 class SessionWriteReactor : public reactor_internal::SessionReactorBase<
                                 grpc::ServerWriteReactor<Response>> {
  public:
+  // gRPC's callback: runs OnWriteDoneInSession(ok) with the session bound.
   void OnWriteDone(bool ok) final {
     this->RunInSession([this, ok] { OnWriteDoneInSession(ok); });
   }
 
  protected:
+  // Override instead of OnWriteDone: a write finished (`ok` false: the call
+  // is over).
   virtual void OnWriteDoneInSession(bool /*ok*/) {}
 };
 
@@ -169,15 +175,21 @@ template <typename Request, typename Response>
 class SessionBidiReactor : public reactor_internal::SessionReactorBase<
                                grpc::ServerBidiReactor<Request, Response>> {
  public:
+  // gRPC's callback: runs OnReadDoneInSession(ok) with the session bound.
   void OnReadDone(bool ok) final {
     this->RunInSession([this, ok] { OnReadDoneInSession(ok); });
   }
+  // gRPC's callback: runs OnWriteDoneInSession(ok) with the session bound.
   void OnWriteDone(bool ok) final {
     this->RunInSession([this, ok] { OnWriteDoneInSession(ok); });
   }
 
  protected:
+  // Override instead of OnReadDone: a read finished (`ok` false: no more
+  // messages, or the call is over).
   virtual void OnReadDoneInSession(bool /*ok*/) {}
+  // Override instead of OnWriteDone: a write finished (`ok` false: the call
+  // is over).
   virtual void OnWriteDoneInSession(bool /*ok*/) {}
 };
 

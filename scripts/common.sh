@@ -9,10 +9,13 @@ GLS_BAZEL_PACKAGES="bazel-bootstrap bazel-rules-java iproute2"
 # clang 14 with libFuzzer: libclang-rt-14-dev holds libclang_rt.fuzzer-x86_64.a
 # and the sanitizer runtimes (clang-14 only recommends it, indirectly).
 GLS_FUZZ_PACKAGES="clang libclang-rt-14-dev"
+# The API reference: Doxygen, and python3 for its input filter.
+GLS_DOCS_PACKAGES="doxygen python3"
 
-# gls_install_packages [bazel] [fuzz]: installs what is missing (as root, or
-# through sudo). With "bazel", also Bazel 4.2.3 and its Java rules; with
-# "fuzz", also clang and its libFuzzer and sanitizer runtimes.
+# gls_install_packages [bazel] [fuzz] [docs]: installs what is missing (as
+# root, or through sudo). With "bazel", also Bazel 4.2.3 and its Java rules;
+# with "fuzz", also clang and its libFuzzer and sanitizer runtimes; with
+# "docs", also Doxygen.
 gls_install_packages() {
   local wanted="$GLS_CMAKE_PACKAGES"
   local extra
@@ -20,6 +23,7 @@ gls_install_packages() {
     case "$extra" in
       bazel) wanted="$wanted $GLS_BAZEL_PACKAGES" ;;
       fuzz) wanted="$wanted $GLS_FUZZ_PACKAGES" ;;
+      docs) wanted="$wanted $GLS_DOCS_PACKAGES" ;;
     esac
   done
   local missing=()

@@ -10,19 +10,21 @@
 #   5. Bazel build + test of the same targets, offline (scripts/bazel_test.sh)
 #   6. shared libraries: CMake with BUILD_SHARED_LIBS=ON + ctest (SONAMEs,
 #      exported symbols, a dlopen()ed plugin sharing the host's session store)
-# Stages can be picked: scripts/test.sh cmake asan tsan fuzz bazel shared
+#   7. docs: the Doxygen API reference, warning-free (scripts/api_docs.sh)
+# Stages can be picked: scripts/test.sh cmake asan tsan fuzz bazel shared docs
 # (default: all).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(cmake asan tsan fuzz bazel shared)
+[ ${#stages[@]} -gt 0 ] || stages=(cmake asan tsan fuzz bazel shared docs)
 want() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 jobs=$(nproc)
 
 extras=()
 if want fuzz; then extras+=(fuzz); fi
 if want bazel; then extras+=(bazel); fi
+if want docs; then extras+=(docs); fi
 gls_install_packages ${extras[@]+"${extras[@]}"}
 # The OpenTelemetry JS interop test (ctest) runs on Node.js.
 if want cmake || want shared; then gls_install_node; fi
@@ -75,13 +77,17 @@ if want bazel; then
 fi
 
 if want shared; then
-  # (subdirectory_consumer_test and the docs tests do not depend on
+  # (subdirectory_consumer_test, the docs and layering tests do not depend on
   # the library type: stage 1 runs them.)
   echo "== Shared libraries (BUILD_SHARED_LIBS=ON)"
   cmake -S . -B build/shared -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DBUILD_SHARED_LIBS=ON -DGLS_BUILD_BENCHMARKS=OFF >/dev/null
   cmake --build build/shared -j "$jobs"
   ctest --test-dir build/shared --output-on-failure -j "$jobs" \
-    -E "subdirectory_consumer_test|docs_snippets_test|docs_links_test"
+    -E "subdirectory_consumer_test|docs_snippets_test|docs_links_test|layering_test"
+fi
+if want docs; then
+  echo "== API reference (Doxygen, warning-free)"
+  scripts/api_docs.sh build/api-docs
 fi
 echo "== all tests passed: ${stages[*]}"

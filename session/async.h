@@ -47,14 +47,19 @@ namespace gls {
 template <typename F>
 class SessionCarrier {
  public:
+  // Carries `session` into every call of `f`.
   SessionCarrier(Session session, F f)
       : session_(std::move(session)), f_(std::move(f)) {}
 
+  // Calls `f` with the session bound; the thread's previous binding is
+  // restored after.
   template <typename... Args>
   decltype(auto) operator()(Args&&... args) {
     SessionScope scope(session_);
     return f_(std::forward<Args>(args)...);
   }
+  // Calls `f` (const) with the session bound; the previous binding is
+  // restored after.
   template <typename... Args>
   decltype(auto) operator()(Args&&... args) const {
     SessionScope scope(session_);

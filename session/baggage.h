@@ -40,16 +40,19 @@
 
 namespace gls {
 
+// The W3C Baggage header.
 inline constexpr absl::string_view kBaggageHeader = "baggage";
 // The spec's minimum a platform propagates: at least 64 list-members and at
 // least 8,192 bytes (gls's per-call byte budget decides, docs/w3c.md).
 inline constexpr size_t kMinBaggageMembers = 64;
 
+// One W3C baggage member. A plain value type: thread-compatible.
 struct BaggageEntry {
   std::string key;         // a token, as received
   std::string value;       // percent-decoded
   std::string properties;  // after the value's ';', as received; may be empty
 
+  // Equal if key, value and properties are.
   bool operator==(const BaggageEntry& o) const {
     return key == o.key && value == o.value && properties == o.properties;
   }

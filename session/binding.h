@@ -85,6 +85,7 @@ inline const Session& CurSession() {
 // LIFO order with other scopes.
 class SessionScope {
  public:
+  // Binds `session` to the calling thread until the scope ends.
   explicit SessionScope(Session session)
       : session_(std::move(session)),
         prev_(session_internal::tls_current.load(std::memory_order_relaxed)) {

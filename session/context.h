@@ -70,6 +70,9 @@
 
 namespace gls {
 
+// A request's backup context: metainfo values, headers, deadline, method,
+// peer, W3C trace context and baggage. Immutable: derivations return new
+// contexts sharing what did not change. Thread-safe.
 class Context {
  public:
   // Metainfo values by canonical key (e.g. "TENANT_ID"): sorted by key, keys
@@ -93,7 +96,9 @@ class Context {
 
   // Metainfo lookups by key (any case, '-' or '_'); absl::nullopt if absent.
   absl::optional<absl::string_view> GetPersistent(absl::string_view key) const;
+  // The transient value of `key` (set on this hop's outbound call).
   absl::optional<absl::string_view> GetTransient(absl::string_view key) const;
+  // The transient value of `key` the incoming request carried from its caller.
   absl::optional<absl::string_view> GetUpstream(absl::string_view key) const;
   // The transient value, else the upstream one.
   absl::optional<absl::string_view> GetValue(absl::string_view key) const;
@@ -101,13 +106,17 @@ class Context {
   // if there is one, else an incoming one.
   absl::optional<absl::string_view> GetHeader(absl::string_view name) const;
 
+  // Every persistent value, by canonical key.
   const Values& persistent() const;
+  // Every transient value, by canonical key.
   const Values& transient() const;
+  // Every transient value that arrived with the request, by canonical key.
   const Values& upstream() const;
   // Headers an outbound call made with this context carries besides metainfo.
   const Headers& outgoing_headers() const;
   // Headers of the incoming request: readable, never sent.
   const Headers& incoming_headers() const;
+  // The deadline (absl::InfiniteFuture() if none).
   absl::Time deadline() const;
   // The W3C trace context: valid() false if there is none (or it was
   // invalid).
@@ -117,15 +126,21 @@ class Context {
   // The decoded value of baggage member `key` (exact: keys are
   // case-sensitive); absl::nullopt if absent.
   absl::optional<absl::string_view> GetBaggage(absl::string_view key) const;
+  // The full method name of the request ("/package.Service/Method"), if known.
   const std::string& method() const;
+  // The request's peer as gRPC names it ("ipv4:127.0.0.1:5000"), if known.
   const std::string& peer() const;
 
   // Derivations: each returns a new Context. An empty key or value is ignored
   // (the result equals *this). Keys are canonicalized.
   Context WithPersistent(absl::string_view key, absl::string_view value) const;
+  // Sets transient value `key` (one hop), replacing an earlier one.
   Context WithTransient(absl::string_view key, absl::string_view value) const;
+  // Removes persistent value `key`.
   Context WithoutPersistent(absl::string_view key) const;
+  // Removes transient value `key`.
   Context WithoutTransient(absl::string_view key) const;
+  // Sets the deadline.
   Context WithDeadline(absl::Time deadline) const;
   // Sets an outgoing header (name lowercased), replacing every earlier
   // outgoing value of that name; a metainfo name ("rpc-persist-...",
@@ -140,6 +155,7 @@ class Context {
   // SanitizeTraceState does.
   Context WithTrace(absl::string_view traceparent,
                     absl::string_view tracestate = "") const;
+  // Removes the trace context (traceparent and tracestate).
   Context WithoutTrace() const;
   // Sets baggage member `key` to `value` (plain text: percent-encoded when
   // sent) with `properties` (the text after ';' on the wire, e.g.
@@ -149,6 +165,7 @@ class Context {
   // context unchanged. The baggage counterpart of WithPersistent.
   Context WithBaggage(absl::string_view key, absl::string_view value,
                       absl::string_view properties = "") const;
+  // Removes baggage member `key` (exact).
   Context WithoutBaggage(absl::string_view key) const;
 
   // Calls `emit(header_name, value)` for every metainfo value an outbound call
@@ -176,6 +193,7 @@ class Context {
 // Builds a Context from headers. Thread-compatible.
 class Context::Builder {
  public:
+  // A builder of contexts for headers of `direction`.
   explicit Builder(Direction direction);
   Builder(const Builder&) = delete;
   Builder& operator=(const Builder&) = delete;
@@ -191,9 +209,13 @@ class Context::Builder {
   Builder& AddHeader(absl::string_view name, absl::string_view value);
   // Add a value by key (canonicalized); the first value of a key wins.
   Builder& AddPersistent(absl::string_view key, absl::string_view value);
+  // Adds a transient value (an upstream one for kIncoming).
   Builder& AddTransient(absl::string_view key, absl::string_view value);
+  // Sets the deadline (default: infinite).
   Builder& SetDeadline(absl::Time deadline);
+  // Sets the full method name.
   Builder& SetMethod(absl::string_view method);
+  // Sets the peer.
   Builder& SetPeer(std::string peer);
   // Returns the context built so far; the builder starts over empty.
   Context Build();

@@ -37,6 +37,7 @@
 
 namespace gls {
 
+// The kind of a metainfo header, by its prefix.
 enum class MetaKind {
   kNone,        // not a metainfo header
   kPersistent,  // "rpc-persist-": travels every hop
@@ -44,8 +45,11 @@ enum class MetaKind {
   kBackward,    // "rpc-backward-": server to client, in responses
 };
 
+// Header prefix of persistent values (Kitex's metainfo convention).
 inline constexpr absl::string_view kPersistentPrefix = "rpc-persist-";
+// Header prefix of transient values.
 inline constexpr absl::string_view kTransientPrefix = "rpc-transit-";
+// Header prefix of backward values (in responses' trailing metadata).
 inline constexpr absl::string_view kBackwardPrefix = "rpc-backward-";
 
 // Returns the kind of `header`, without allocating. A header that is exactly a

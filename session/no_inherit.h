@@ -34,6 +34,8 @@
 
 namespace gls {
 
+// While it lives, threads the calling thread creates inherit no session
+// (async=true). Thread-compatible: create and destroy on one thread.
 class NoInheritScope {
  public:
   NoInheritScope();

@@ -34,12 +34,19 @@
 
 namespace gls {
 
+// The OpenTelemetry variable that chooses the W3C formats gls carries
+// (`tracecontext`, `baggage`, `none`), read once per process.
 inline constexpr char kPropagatorsEnv[] = "OTEL_PROPAGATORS";
 
+// Which W3C formats gls adds to outbound calls. A plain value type:
+// thread-compatible.
 struct Propagators {
   bool trace_context = true;  // traceparent + tracestate
+  // Whether baggage is carried.
   bool baggage = true;
+  // Whether any W3C format is carried.
   bool any() const { return trace_context || baggage; }
+  // Equal if both choose the same formats.
   bool operator==(const Propagators& o) const {
     return trace_context == o.trace_context && baggage == o.baggage;
   }

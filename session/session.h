@@ -71,15 +71,20 @@ struct SessionAccess;
 template <typename T>
 class SessionKey {
  public:
+  // A key named `name` (for logs and debugging; keys are told apart by
+  // identity, not by name).
   constexpr explicit SessionKey(absl::string_view name) : name_(name) {}
   SessionKey(const SessionKey&) = delete;
   SessionKey& operator=(const SessionKey&) = delete;
+  // The name given to the key.
   absl::string_view name() const { return name_; }
 
  private:
   absl::string_view name_;
 };
 
+// A request's session: a shared handle to its context, request-local
+// values, backward values and cancellation. Copies share them. Thread-safe.
 class Session {
  public:
   // The empty session.

@@ -53,6 +53,8 @@ struct ThreadRecord;
 // contends for, so they cost a few ns and scale with threads. Thread-safe.
 class SessionManager {
  public:
+  // A manager with `options` (shards, GC interval, async); starts its GC
+  // thread. Most programs use Default() or InitDefault() instead.
   explicit SessionManager(const SessionOptions& options);
   SessionManager(const SessionManager&) = delete;
   SessionManager& operator=(const SessionManager&) = delete;
@@ -67,6 +69,7 @@ class SessionManager {
   // InitDefault was never called. Its GC thread stops at process exit.
   static SessionManager& Default();
 
+  // The options the manager was made with.
   const SessionOptions& options() const { return options_; }
 
   // Binds `session` to the calling thread, registered in this manager (the
@@ -102,6 +105,7 @@ class SessionManager {
 
 // Forwarders to SessionManager::Default().
 void BindSession(Session session);
+// Unbinds the calling thread's BindSession binding.
 void UnbindSession();
 
 }  // namespace gls

@@ -46,9 +46,13 @@
 
 namespace gls {
 
+// The environment variable read by SessionManager::InitDefault
+// (`async,shards,gc_interval`).
 inline constexpr char kSessionConfigEnv[] = "CLOUDWEGO_SESSION_CONFIG_KEY";
 
+// The largest shard count accepted.
 inline constexpr int kMaxShardNumber = 65536;
+// GC intervals must be longer than this.
 inline constexpr absl::Duration kMinGcInterval = absl::Seconds(1);
 
 // The session manager's options. A plain value (thread-compatible). The same

@@ -249,9 +249,13 @@ class Promise<void> : public PromiseBase {
 template <typename T>
 class [[nodiscard]] Task {
  public:
+  // The coroutine promise (gls's own; what makes the body rebind its session
+  // at each resumption).
   using promise_type = task_internal::Promise<T>;
 
+  // Takes the coroutine over; `other` is left empty.
   Task(Task&& other) noexcept : h_(std::exchange(other.h_, {})) {}
+  // Destroys the coroutine this holds, if any, and takes `other`'s over.
   Task& operator=(Task&& other) noexcept {
     if (this != &other) {
       if (h_) h_.destroy();
@@ -295,6 +299,9 @@ class [[nodiscard]] Task {
   std::coroutine_handle<promise_type> h_;
 };
 
+// Starts `task` now, on the calling thread; it runs to its end on whatever
+// threads resume it, and frees itself. An exception leaving it is logged
+// through gls::LogError.
 template <typename U>
 void StartDetached(Task<U> task) {
   auto h = std::exchange(task.h_, {});

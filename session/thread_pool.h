@@ -34,8 +34,11 @@
 
 namespace gls {
 
+// A fixed-size pool whose tasks run under the session of their submitter.
+// Thread-safe.
 class ThreadPool {
  public:
+  // Starts `num_threads` worker threads (at least 1).
   explicit ThreadPool(int num_threads);
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -46,6 +49,7 @@ class ThreadPool {
   // Queues `task` to run with `session` bound.
   bool ScheduleWithSession(Session session, absl::AnyInvocable<void()> task);
 
+  // The number of worker threads.
   int num_threads() const { return static_cast<int>(threads_.size()); }
 
  private:

@@ -43,7 +43,9 @@
 
 namespace gls {
 
+// The W3C Trace Context header that carries the trace id and parent id.
 inline constexpr absl::string_view kTraceParentHeader = "traceparent";
+// The W3C Trace Context header that carries vendors' trace state.
 inline constexpr absl::string_view kTraceStateHeader = "tracestate";
 // The spec's limit on tracestate list-members.
 inline constexpr size_t kMaxTraceStateMembers = 32;
@@ -54,6 +56,7 @@ struct TraceContext {
   // The traceparent header as received (surrounding spaces trimmed): what
   // calls carry on. Empty: no trace.
   std::string traceparent;
+  // The traceparent version (0 for level 1 and 2).
   uint8_t version = 0;
   std::string trace_id;   // 32 lowercase hex digits
   std::string parent_id;  // 16 lowercase hex digits
@@ -62,7 +65,9 @@ struct TraceContext {
   // without spaces, in the order received. Empty: none.
   std::string tracestate;
 
+  // Whether the request carried a valid traceparent.
   bool valid() const { return !traceparent.empty(); }
+  // Whether the caller sampled the trace (trace-flags bit 0).
   bool sampled() const { return (flags & 0x01) != 0; }
 };
 

@@ -8,6 +8,8 @@ FILTER_PATTERNS), prints the header with
     as the file's documentation (`\\file`);
   - every other comment that starts a line as a Doxygen comment (`///`), so it
     documents the declaration below it, as in gRPC's own headers;
+  - a comment after a member or an enumerator on its line (and the comment
+    lines aligned under it) as that member's documentation (`///<`);
   - indented example code in comments wrapped in `\\code` ... `\\endcode`.
 Only what Doxygen reads changes: the line count stays the same, so Doxygen's
 warnings point at the header's real lines.
@@ -20,6 +22,8 @@ import sys
 
 COMMENT = re.compile(r"^(\s*)//(?!/)( ?)(.*)$")
 FILE_LINE = re.compile(r"^gls/\S+\.h$")
+# A declaration ending in ; or , (a member, an enumerator) and a comment.
+TRAILING = re.compile(r"^(\s*\S.*?[;,])(\s+)//(?!/) ?(.*)$")
 LIST_ITEM = re.compile(r"^(- |\* |\d+\. )")
 
 
@@ -49,13 +53,19 @@ def convert_block(lines, start, end, first):
         if not in_code and code_line and previous_blank and not in_list:
             if not LIST_ITEM.match(text.strip()):
                 in_code = True
-                text = "\\code " + text.strip()
-                lines[k] = f"{indent}/// {text}"
-                previous_blank = False
-                continue
+                if k > start:  # the blank comment line above opens it
+                    lines[k - 1] = f"{indent}/// \\code"
+                else:
+                    text = "\\code " + text.strip()
+                    lines[k] = f"{indent}/// {text}"
+                    previous_blank = False
+                    continue
         if in_code and not code_line and not (blank and next_is_code(lines, k, end)):
             in_code = False
-            # The code block ends on the previous line.
+            if blank:  # the blank comment line below closes it
+                lines[k] = f"{indent}/// \\endcode"
+                previous_blank = True
+                continue
             lines[k - 1] = lines[k - 1] + " \\endcode"
         if not in_code:
             if LIST_ITEM.match(text.strip()):
@@ -79,9 +89,32 @@ def next_is_code(lines, k, end):
     return False
 
 
+def convert_trailing(lines):
+    """Rewrites trailing member comments, and lines aligned under them."""
+    k = 0
+    while k < len(lines):
+        m = TRAILING.match(lines[k])
+        if (m is None or lines[k].lstrip().startswith("//") or
+                m.group(1).count('"') % 2 != 0):
+            k += 1
+            continue
+        code, gap, text = m.groups()
+        column = len(code) + len(gap)
+        lines[k] = f"{code}{gap}///< {text}"
+        k += 1
+        # Continuation lines: a comment starting at the same column.
+        while k < len(lines):
+            c = COMMENT.match(lines[k])
+            if c is None or len(c.group(1)) != column:
+                break
+            lines[k] = f"{c.group(1)}///< {c.group(3)}"
+            k += 1
+
+
 def main():
     with open(sys.argv[1], encoding="utf-8") as f:
         lines = f.read().split("\n")
+    convert_trailing(lines)
     first = True
     for start, end in list(comment_blocks(lines)):
         # A comment after code on the same line is left alone: only blocks
