@@ -51,6 +51,8 @@ struct Config {
   // from the request's headers.
   bool restore_missing = false;
   OutgoingPolicy policy;
+  // BackupOptions::max_backward_bytes.
+  size_t max_backward_bytes = kDefaultMaxBackwardBytes;
 };
 
 // One call. At PRE_SEND_INITIAL_METADATA it rewrites what the call sends
@@ -104,9 +106,18 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_STATUS)) {
       Unregister();
-      if (!session_.empty()) {
+      // A cancelled call's response is not one: whatever trailers it has
+      // are not collected, nor counted as received.
+      const grpc::Status* status = methods->GetRecvStatus();
+      const bool cancelled =
+          status != nullptr &&
+          status->error_code() == grpc::StatusCode::CANCELLED;
+      if (!session_.empty() && !cancelled) {
         const size_t n = interceptors_internal::CollectBackward(
-            *methods->GetRecvTrailingMetadata(), session_);
+            *methods->GetRecvTrailingMetadata(), session_,
+            config_ == nullptr ? kDefaultMaxBackwardBytes
+                               : config_->max_backward_bytes,
+            method());
         if (n > 0 && stats_internal::TraceEnabled()) {
           stats_internal::Trace(absl::StrCat("backward ", QuoteForLog(method()),
                                              ": received ", n, " value(s)"));
@@ -253,6 +264,7 @@ class BackupFactory final
     using HandlerFn = BackupResult (*)(const Context&, const Context&);
     const HandlerFn* fn = config_.handler.target<HandlerFn>();
     config_.restore_missing = fn != nullptr && *fn == &RestoreMissingPersistent;
+    config_.max_backward_bytes = options.max_backward_bytes;
     config_.policy = interceptors_internal::MakeOutgoingPolicy(
         options.max_added_bytes, options.forward_headers,
         options.strip_persistent, &errors);

@@ -115,6 +115,10 @@ BackupResult RestoreMissingPersistent(const Context& prev, const Context& cur);
 // metadata limit, leaving the rest to the caller's own headers.
 inline constexpr size_t kDefaultMaxAddedBytes = 4096;
 
+// The default of BackupOptions::max_backward_bytes, as the server's
+// default for what one response sends (server::BackupOptions).
+inline constexpr size_t kDefaultMaxBackwardBytes = 4096;
+
 // Everything the client factories take. A plain value (thread-compatible).
 struct BackupOptions {
   // Called for every call made under a session; empty: never called.
@@ -138,6 +142,13 @@ struct BackupOptions {
   // Persistent keys (any form: "tenant-id" is TENANT_ID) that never leave
   // through this channel, whoever set them: removed before sending.
   std::vector<std::string> strip_persistent;
+  // The budget on receipt for backward values: the most a session keeps of
+  // what its outbound calls' responses carried, in total over its calls,
+  // counted as name + value + 32 bytes each (a value received again replaces
+  // its key's earlier one). What does not fit is dropped as it arrives,
+  // counted in dropped_by_budget and logged (header, value length, cost).
+  // Responses of cancelled calls are not collected.
+  size_t max_backward_bytes = kDefaultMaxBackwardBytes;
 };
 
 // A factory for grpc::experimental::CreateCustomChannelWithInterceptors.

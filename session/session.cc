@@ -144,11 +144,11 @@ std::vector<std::pair<std::string, std::string>> SessionAccess::BackwardToSend(
   return out;
 }
 
-void SessionAccess::AddReceivedBackward(const Session& session, std::string key,
-                                        std::string value) {
-  if (session.state_ == nullptr) return;
-  session.state_->backward().GetOrCreate().AddReceived(std::move(key),
-                                                       std::move(value));
+bool SessionAccess::AddReceivedBackward(const Session& session, std::string key,
+                                        std::string value, size_t max_bytes) {
+  if (session.state_ == nullptr) return false;
+  return session.state_->backward().GetOrCreate().AddReceived(
+      std::move(key), std::move(value), max_bytes);
 }
 
 std::vector<std::pair<std::string, std::string>>

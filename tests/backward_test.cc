@@ -574,10 +574,12 @@ TEST(BackwardTest, OverBudgetAndInvalidValuesAreDroppedCountedLoggedOnce) {
   ASSERT_EQ(lines.size(), 1u) << absl::StrJoin(lines, "\n");
   const std::string& line = lines[0];
   EXPECT_TRUE(absl::StrContains(line, kSayHello)) << line;
-  EXPECT_TRUE(absl::StrContains(line, "\"rpc-backward-b\" (246 bytes)"))
+  EXPECT_TRUE(absl::StrContains(
+      line, "\"rpc-backward-b\" (value 200 bytes, cost 246 bytes)"))
       << line;
-  EXPECT_TRUE(absl::StrContains(line, "\"rpc-backward-d\" (11 bytes)")) << line;
-  EXPECT_TRUE(absl::StrContains(line, "\"rpc-backward-e f\" (1 bytes)"))
+  EXPECT_TRUE(absl::StrContains(line, "\"rpc-backward-d\" (value 11 bytes)"))
+      << line;
+  EXPECT_TRUE(absl::StrContains(line, "\"rpc-backward-e f\" (value 1 bytes)"))
       << line;
   EXPECT_TRUE(absl::StrContains(line, "budget 120 bytes")) << line;
   for (const char* value : {"top-secret", "SSSS", "line1", "line2"}) {
@@ -631,7 +633,8 @@ TEST(BackwardTest, ForwardedValuesCountAgainstTheFrontsBudget) {
   EXPECT_EQ(delta.dropped_by_budget, 1u);
   const std::vector<std::string> lines = log.lines();
   ASSERT_EQ(lines.size(), 1u) << absl::StrJoin(lines, "\n");
-  EXPECT_TRUE(absl::StrContains(lines[0], "\"rpc-backward-l2\" (48 bytes)"))
+  EXPECT_TRUE(absl::StrContains(
+      lines[0], "\"rpc-backward-l2\" (value 1 bytes, cost 48 bytes)"))
       << lines[0];
 }
 
@@ -900,6 +903,116 @@ TEST(BackwardTest, CallsUnderABoundSessionCollectIntoIt) {
             (Values{{"D", "detached"}, {"J", "1"}, {"K", "2"}}));
   EXPECT_EQ(session.GetBackwardValue("k"), "2");
   EXPECT_EQ(session.GetBackwardValue("u"), std::nullopt);
+}
+
+// Tests the budget on receipt: a front's session keeps at most
+// client::BackupOptions::max_backward_bytes (default 4096) of the backward
+// values its calls received, in total over its calls (cost: header name +
+// value + 32 bytes), whatever budget the leaf sends with. In key order, the
+// values of the first response that fit are kept, a later response's value
+// that does not fit is dropped, and a value received again replaces its
+// key's earlier one and its cost. Each drop is counted and logged with the
+// value's length and its cost, never the value; the first client gets only
+// what the front kept.
+TEST(BackwardTest, BudgetOnReceiptBoundsWhatASessionKeeps) {
+  server::BackupOptions leaf_options;
+  leaf_options.max_backward_bytes = 64 * 1024;  // the leaf sends it all
+  Chain chain(ServerOptions(/*forward_backward=*/true), RestoreOptions(), "",
+              leaf_options);
+  // Each costs 13 ("rpc-backward-") + 2 + 1000 + 32 = 1047 bytes: three fit
+  // in 4096 (3141), a fourth does not (4188).
+  auto big = [](char c) { return std::string(1000, c); };
+  const std::string first = absl::StrCat("v1=", big('a'), ",v2=", big('b'),
+                                         ",v3=", big('c'), ",v5=", big('e'));
+  const std::string second = absl::StrCat("v4=", big('d'));
+  LogCapture log;
+  const StatsSnapshot before = Before();
+  CallResult r = Call(chain.stub(), absl::StrCat(first, "|", second, "|v1=x"));
+  const StatsSnapshot delta = Delta(before, GetStats());
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  EXPECT_EQ(HopValues(r.reply, "all"),
+            (Values{{"V1", "x"}, {"V2", big('b')}, {"V3", big('c')}}));
+  EXPECT_EQ(r.backward,
+            (Values{{"V1", "x"}, {"V2", big('b')}, {"V3", big('c')}}));
+  EXPECT_EQ(delta.dropped_by_budget, 2u);  // v5 (first response), v4
+  const std::vector<std::string> lines = log.lines();
+  ASSERT_EQ(lines.size(), 2u) << absl::StrJoin(lines, "\n");
+  EXPECT_TRUE(absl::StrContains(lines[0], "backward values received on"))
+      << lines[0];
+  EXPECT_TRUE(absl::StrContains(lines[0], kSayHello)) << lines[0];
+  EXPECT_TRUE(absl::StrContains(
+      lines[0], "\"rpc-backward-v5\" (value 1000 bytes, cost 1047 bytes)"))
+      << lines[0];
+  EXPECT_TRUE(absl::StrContains(
+      lines[1], "\"rpc-backward-v4\" (value 1000 bytes, cost 1047 bytes)"))
+      << lines[1];
+  EXPECT_TRUE(absl::StrContains(lines[1], "budget 4096 bytes")) << lines[1];
+  for (const std::string& line : lines) {
+    EXPECT_FALSE(absl::StrContains(line, "dddd")) << line;
+    EXPECT_FALSE(absl::StrContains(line, "eeee")) << line;
+  }
+}
+
+// Tests that the budget on receipt is the channel's option: a budget of
+// exactly one value's cost keeps that value, one byte less keeps none.
+TEST(BackwardTest, BudgetOnReceiptIsTheChannelsOption) {
+  for (size_t budget : {size_t{47}, size_t{46}}) {  // 13 + 1 + 1 + 32
+    SCOPED_TRACE(absl::StrCat("budget ", budget));
+    ScriptedLeaf leaf;
+    TestServer server({&leaf}, /*backup=*/true);
+    client::BackupOptions options = RestoreOptions();
+    options.max_backward_bytes = budget;
+    auto stub = Greeter::NewStub(server.BackupChannel(options));
+    LogCapture log;
+    const Session session(Context().WithPersistent("TENANT", "acme"));
+    {
+      SessionScope scope(session);
+      ASSERT_TRUE(Call(*stub, "k=v").status.ok());
+    }
+    if (budget == 47) {
+      EXPECT_EQ(session.RecvAllBackwardValues(), (Values{{"K", "v"}}));
+      EXPECT_EQ(log.lines().size(), 0u);
+    } else {
+      EXPECT_EQ(session.RecvAllBackwardValues(), Values());
+      EXPECT_EQ(log.lines().size(), 1u);
+    }
+  }
+}
+
+// Tests that a response whose status is CANCELLED is not collected, nor
+// counted as received, though its trailers carry backward values; a
+// response with another error (NOT_FOUND) is collected as usual.
+TEST(BackwardTest, CancelledResponsesAreNotCollected) {
+  for (grpc::StatusCode code :
+       {grpc::StatusCode::CANCELLED, grpc::StatusCode::NOT_FOUND}) {
+    SCOPED_TRACE(absl::StrCat("status ", code));
+    FnGreeter leaf(
+        [code](grpc::ServerContext*, const HelloRequest&, HelloReply*) {
+          CurSession().SetBackwardValue("partial", "1");
+          return grpc::Status(code, "leaf gave up");
+        });
+    TestServer server({&leaf}, /*backup=*/true);
+    auto stub = Greeter::NewStub(server.BackupChannel(RestoreOptions()));
+    const Session session(Context().WithPersistent("TENANT", "acme"));
+    const StatsSnapshot before = Before();
+    CallResult r;
+    {
+      SessionScope scope(session);
+      r = Call(*stub, "x");
+    }
+    const StatsSnapshot delta = Delta(before, GetStats());
+    EXPECT_EQ(r.status.error_code(), code);
+    // The trailer arrived: only the collecting differs.
+    EXPECT_EQ(BackwardHeaders(r.trailers),
+              (Metadata{{"rpc-backward-partial", "1"}}));
+    if (code == grpc::StatusCode::CANCELLED) {
+      EXPECT_EQ(session.GetBackwardValue("partial"), std::nullopt);
+      EXPECT_EQ(delta.backward_values_carried, 1u);  // the leaf's send only
+    } else {
+      EXPECT_EQ(session.GetBackwardValue("partial"), "1");
+      EXPECT_EQ(delta.backward_values_carried, 2u);  // sent and received
+    }
+  }
 }
 
 // Tests that without gls on the leaf (a plain server), the leaf's

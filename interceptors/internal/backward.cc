@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gls/session/internal/backward_values.h"
 #include "gls/session/internal/session_access.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
@@ -47,14 +48,15 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
     std::string name = MetainfoHeaderName(MetaKind::kBackward, key);
     if (!IsLegalHeader(name, value)) {
       invalid.push_back(
-          absl::StrCat(QuoteForLog(name), " (", value.size(), " bytes)"));
+          absl::StrCat(QuoteForLog(name), " (value ", value.size(), " bytes)"));
       stats_internal::Add(stats_internal::Counter::kDroppedInvalid);
       continue;
     }
     const size_t cost = name.size() + value.size() + kEntryOverhead;
     if (used + cost > max_bytes) {
-      over_budget.push_back(
-          absl::StrCat(QuoteForLog(name), " (", cost, " bytes)"));
+      over_budget.push_back(absl::StrCat(QuoteForLog(name), " (value ",
+                                         value.size(), " bytes, cost ", cost,
+                                         " bytes)"));
       stats_internal::Add(stats_internal::Counter::kDroppedByBudget);
       continue;
     }
@@ -105,16 +107,40 @@ std::map<std::string, std::string> ParseBackward(
   return out;
 }
 
-size_t CollectBackward(const IncomingMetadata& trailers,
-                       const Session& session) {
+size_t CollectBackward(const IncomingMetadata& trailers, const Session& session,
+                       size_t max_bytes, absl::string_view method) {
   std::map<std::string, std::string> values = ParseBackward(trailers);
+  size_t kept = 0;
+  std::vector<std::string> over_budget;
   for (auto& [key, value] : values) {
-    session_internal::SessionAccess::AddReceivedBackward(session, key,
-                                                         std::move(value));
+    const size_t value_size = value.size();
+    const size_t cost =
+        session_internal::BackwardValues::ReceivedCost(key, value);
+    if (session_internal::SessionAccess::AddReceivedBackward(
+            session, key, std::move(value), max_bytes)) {
+      ++kept;
+      continue;
+    }
+    over_budget.push_back(
+        absl::StrCat(QuoteForLog(MetainfoHeaderName(MetaKind::kBackward, key)),
+                     " (value ", value_size, " bytes, cost ", cost, " bytes)"));
   }
-  stats_internal::Add(stats_internal::Counter::kBackwardValuesCarried,
-                      values.size());
-  return values.size();
+  stats_internal::Add(stats_internal::Counter::kBackwardValuesCarried, kept);
+  if (!over_budget.empty()) {
+    stats_internal::Add(stats_internal::Counter::kDroppedByBudget,
+                        over_budget.size());
+    std::string line =
+        absl::StrCat("backward values received on ", QuoteForLog(method),
+                     ": dropped ", over_budget.size(), " over the budget:");
+    for (size_t i = 0; i < over_budget.size() && i < kMaxNamedInLog; ++i) {
+      absl::StrAppend(&line, i == 0 ? " " : ", ", over_budget[i]);
+    }
+    if (over_budget.size() > kMaxNamedInLog) absl::StrAppend(&line, ", ...");
+    absl::StrAppend(&line, "; budget ", max_bytes,
+                    " bytes for what one session keeps");
+    LogError(line);
+  }
+  return kept;
 }
 
 }  // namespace interceptors_internal

@@ -12,7 +12,8 @@
 //   AddBackwardTrailers(session, /*forward_received=*/true, 4096, method,
 //                       *methods->GetSendTrailingMetadata());
 //   // Client, after receiving it:
-//   CollectBackward(*methods->GetRecvTrailingMetadata(), session);
+//   CollectBackward(*methods->GetRecvTrailingMetadata(), session, 4096,
+//                   method);
 //
 // Thread-safety: functions are thread-safe.
 
@@ -49,9 +50,15 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
 std::map<std::string, std::string> ParseBackward(
     const IncomingMetadata& trailers);
 
-// Records ParseBackward(trailers) in `session`; returns how many.
-size_t CollectBackward(const IncomingMetadata& trailers,
-                       const Session& session);
+// Records ParseBackward(trailers) in `session`, in key order, while the
+// session's received backward values cost at most `max_bytes` in total (a
+// value received again replaces its key's earlier one and its cost; cost:
+// header name + value + 32 bytes). Values that do not fit are dropped,
+// counted (dropped_by_budget) and logged in one line naming each header with
+// its value's length and its cost, never the value; `method` names the call.
+// Returns how many were recorded.
+size_t CollectBackward(const IncomingMetadata& trailers, const Session& session,
+                       size_t max_bytes, absl::string_view method);
 
 }  // namespace interceptors_internal
 }  // namespace gls

@@ -132,9 +132,12 @@ struct SessionAccess {
   // (canonical key, value) pairs.
   static std::vector<std::pair<std::string, std::string>> BackwardToSend(
       const Session& session);
-  // Records a backward value an outbound call received (key canonical).
-  static void AddReceivedBackward(const Session& session, std::string key,
-                                  std::string value);
+  // Records a backward value an outbound call received (key canonical) if
+  // the session's received backward values, with it, cost at most
+  // `max_bytes` (internal/backward_values.h); returns false if not, or if
+  // `session` is empty.
+  static bool AddReceivedBackward(const Session& session, std::string key,
+                                  std::string value, size_t max_bytes);
   // The received ones, as pairs (for forwarding them up the chain).
   static std::vector<std::pair<std::string, std::string>> BackwardReceived(
       const Session& session);
