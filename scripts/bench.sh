@@ -65,7 +65,7 @@ for metainfo in true false; do
   echo "== RPC benchmark, --metainfo=${metainfo}"
   "${build}/benchmarks/rpc_benchmark" \
     --modes=plain,manual,manual-propagate,gls,noop-pair --metainfo="${metainfo}" \
-    --concurrency=1,8 --rounds=24 --slice_ms=150 --warmup_ms=300 \
+    --concurrency=1,8,64 --rounds=24 --slice_ms=150 --warmup_ms=300 \
     --alloc_rounds=3 --alloc_rpcs=500 --json="${out}/${name}.json" \
     | tee "${out}/${name}.txt" || exit 2
 done
