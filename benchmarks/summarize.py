@@ -293,12 +293,14 @@ def print_against_propagate(rows):
         return
     print()
     print("== gls against manual-propagate (FromServerContext + headers by "
-          "hand; no bar): medians over rounds")
+          "hand): medians over rounds; bar (issue 21): throughput >= 1.00x "
+          "at every concurrency")
     print(f"{'requests':<17} {'conc':>4} {'x throughput':>12} {'+p50 us':>8} "
-          f"{'cpu x':>6}")
+          f"{'cpu x':>6}  bar")
     for r in rows:
+        verdict = "PASS" if r["throughput_x"] >= 1.0 else "FAIL"
         print(f"{r['run']:<17} {r['concurrency']:>4} {r['throughput_x']:>12.3f} "
-              f"{r['p50_added_us']:>+8.2f} {r['cpu_x']:>6.3f}")
+              f"{r['p50_added_us']:>+8.2f} {r['cpu_x']:>6.3f}  {verdict}")
 
 
 def print_bars(rows):
