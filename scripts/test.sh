@@ -78,9 +78,8 @@ fi
 
 if want shared; then
   # (subdirectory_consumer_test, the docs and layering tests do not depend on
-  # the library type; example_chain_test failed once here, not reproduced
-  # yet: stage 1 and Bazel run it. Those
-  # the library type: stage 1 runs them.)
+  # the library type: stage 1 runs them. example_chain_test failed once in
+  # this stage, not reproduced yet; stage 1 and Bazel run it.)
   echo "== Shared libraries (BUILD_SHARED_LIBS=ON)"
   cmake -S . -B build/shared -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DBUILD_SHARED_LIBS=ON -DGLS_BUILD_BENCHMARKS=OFF >/dev/null
