@@ -16,7 +16,8 @@ namespace interceptors_internal {
 namespace {
 
 // gRPC's metadata limit counts each entry as name + value + 32 bytes.
-constexpr size_t kEntryOverhead = 32;
+constexpr size_t kEntryOverhead =
+    session_internal::BackwardValues::kEntryOverhead;
 constexpr size_t kMaxNamedInLog = 5;
 
 }  // namespace

@@ -60,9 +60,9 @@
 
 #include "absl/strings/string_view.h"
 #include "gls/interceptors/internal/metadata.h"
-#include "gls/session/propagators.h"
 #include "gls/session/context.h"
 #include "gls/session/internal/context_source.h"
+#include "gls/session/propagators.h"
 
 namespace gls {
 namespace interceptors_internal {
@@ -107,8 +107,8 @@ struct OutgoingReport {
   // Baggage members over the budget: key, size of the member on the wire.
   std::vector<std::pair<std::string, size_t>> baggage_over_budget;
   size_t tracestate_over_budget = 0;  // tracestate members left out
-  size_t stripped = 0;  // values removed by the strip lists
-  size_t added = 0;     // headers (or baggage members) added
+  size_t stripped = 0;                // values removed by the strip lists
+  size_t added = 0;                   // headers (or baggage members) added
   // True if something was dropped that the program should hear of (the strip
   // list works silently: it is configuration, not an error).
   bool ShouldLog() const {
