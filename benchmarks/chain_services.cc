@@ -21,17 +21,6 @@ absl::string_view View(grpc::string_ref s) {
   return absl::string_view(s.data(), s.size());
 }
 
-// The request's rpc-persist-* headers into `downstream`, by hand.
-void CopyPersistent(const grpc::ServerContext& context,
-                    grpc::ClientContext* downstream) {
-  for (const auto& [name, value] : context.client_metadata()) {
-    if (absl::StartsWith(View(name), "rpc-persist-")) {
-      downstream->AddMetadata(std::string(View(name)),
-                              std::string(View(value)));
-    }
-  }
-}
-
 // gRPC's interceptor machinery, nothing else.
 class PassThroughInterceptor final : public grpc::experimental::Interceptor {
  public:
@@ -42,6 +31,16 @@ class PassThroughInterceptor final : public grpc::experimental::Interceptor {
 };
 
 }  // namespace
+
+void CopyPersistentHeaders(const grpc::ServerContextBase& context,
+                           grpc::ClientContext* downstream) {
+  for (const auto& [name, value] : context.client_metadata()) {
+    if (absl::StartsWith(View(name), "rpc-persist-")) {
+      downstream->AddMetadata(std::string(View(name)),
+                              std::string(View(value)));
+    }
+  }
+}
 
 grpc::Status LeafService::SayHello(grpc::ServerContext* context,
                                    const HelloRequest* request,
@@ -69,11 +68,11 @@ grpc::Status FrontService::SayHello(grpc::ServerContext* context,
   if (mode_ == Mode::kManualPropagate) {
     std::unique_ptr<grpc::ClientContext> downstream =
         grpc::ClientContext::FromServerContext(*context);
-    CopyPersistent(*context, downstream.get());
+    CopyPersistentHeaders(*context, downstream.get());
     return leaf_->SayHello(downstream.get(), *request, reply);
   }
   grpc::ClientContext downstream;
-  if (mode_ == Mode::kManual) CopyPersistent(*context, &downstream);
+  if (mode_ == Mode::kManual) CopyPersistentHeaders(*context, &downstream);
   return leaf_->SayHello(&downstream, *request, reply);
 }
 

@@ -31,6 +31,11 @@ namespace gls_bench {
 // A request with this name makes the leaf report the metainfo it received.
 inline constexpr absl::string_view kCheckName = "check";
 
+// The request's rpc-persist-* headers into `downstream`, by hand: what the
+// manual modes do.
+void CopyPersistentHeaders(const grpc::ServerContextBase& context,
+                           grpc::ClientContext* downstream);
+
 // The leaf: replies with the request's name; for kCheckName, also reports the
 // metainfo headers ("rpc-*") it received as one Hop.
 class LeafService final : public gls::examples::Greeter::Service {

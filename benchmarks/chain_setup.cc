@@ -49,34 +49,40 @@ std::unique_ptr<grpc::Server> StartServer(grpc::Service* service, Mode mode,
   return server;
 }
 
+std::shared_ptr<grpc::Channel> ChannelToLeaf(Mode mode, int leaf_port) {
+  if (mode != Mode::kGls && mode != Mode::kNoop && mode != Mode::kNoopPair) {
+    return grpc::CreateChannel(Address(leaf_port),
+                               grpc::InsecureChannelCredentials());
+  }
+  std::vector<
+      std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
+      creators;
+  if (mode == Mode::kGls) {
+    creators.push_back(
+        gls::client::WithContextBackup(gls::client::RestoreMissingPersistent));
+  } else if (mode == Mode::kNoopPair) {
+    creators.push_back(std::make_unique<PassThroughClientFactory>());
+  } else {
+    creators.push_back(std::make_unique<NullClientFactory>());
+  }
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      Address(leaf_port), grpc::InsecureChannelCredentials(),
+      grpc::ChannelArguments(), std::move(creators));
+}
+
+std::unique_ptr<Greeter::Stub> ClientStub(int port) {
+  return Greeter::NewStub(
+      grpc::CreateChannel(Address(port), grpc::InsecureChannelCredentials()));
+}
+
 std::unique_ptr<Chain> MakeChain(Mode mode, int leaf_port) {
   auto chain = std::make_unique<Chain>();
   chain->mode = mode;
-  std::shared_ptr<grpc::Channel> to_leaf;
-  if (mode == Mode::kGls || mode == Mode::kNoop || mode == Mode::kNoopPair) {
-    std::vector<
-        std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>>
-        creators;
-    if (mode == Mode::kGls) {
-      creators.push_back(gls::client::WithContextBackup(
-          gls::client::RestoreMissingPersistent));
-    } else if (mode == Mode::kNoopPair) {
-      creators.push_back(std::make_unique<PassThroughClientFactory>());
-    } else {
-      creators.push_back(std::make_unique<NullClientFactory>());
-    }
-    to_leaf = grpc::experimental::CreateCustomChannelWithInterceptors(
-        Address(leaf_port), grpc::InsecureChannelCredentials(),
-        grpc::ChannelArguments(), std::move(creators));
-  } else {
-    to_leaf = grpc::CreateChannel(Address(leaf_port),
-                                  grpc::InsecureChannelCredentials());
-  }
-  chain->front = std::make_unique<FrontService>(mode, std::move(to_leaf));
+  chain->front =
+      std::make_unique<FrontService>(mode, ChannelToLeaf(mode, leaf_port));
   int port = 0;
   chain->server = StartServer(chain->front.get(), mode, &port);
-  chain->stub = Greeter::NewStub(
-      grpc::CreateChannel(Address(port), grpc::InsecureChannelCredentials()));
+  chain->stub = ClientStub(port);
   return chain;
 }
 

@@ -55,6 +55,14 @@ using Chains = std::map<Mode, std::unique_ptr<Chain>>;
 std::unique_ptr<grpc::Server> StartServer(grpc::Service* service, Mode mode,
                                           int* port);
 
+// A channel to the leaf at 127.0.0.1:`leaf_port` with the client interceptor
+// of `mode` (gls's for kGls, a pass-through one for kNoopPair, a factory that
+// creates nothing for kNoop, none otherwise): the front's channel.
+std::shared_ptr<grpc::Channel> ChannelToLeaf(Mode mode, int leaf_port);
+
+// A stub on a plain channel to 127.0.0.1:`port`: the client's.
+std::unique_ptr<gls::examples::Greeter::Stub> ClientStub(int port);
+
 // Starts the front of `mode`, calling the leaf at 127.0.0.1:`leaf_port`, and
 // connects a client stub to it.
 std::unique_ptr<Chain> MakeChain(Mode mode, int leaf_port);

@@ -4,9 +4,6 @@
 
 #include "gls/benchmarks/phases.h"
 
-#include <sys/resource.h>
-#include <time.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -19,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "gls/benchmarks/alloc_counter.h"
+#include "gls/benchmarks/process_usage.h"
 
 namespace gls_bench {
 namespace {
@@ -26,19 +24,6 @@ namespace {
 using ::gls::examples::Greeter;
 using ::gls::examples::HelloReply;
 using Clock = std::chrono::steady_clock;
-
-// Context switches (voluntary and not) of the whole process so far.
-int64_t ProcessContextSwitches() {
-  rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_nvcsw + usage.ru_nivcsw;
-}
-
-double ProcessCpuSeconds() {
-  timespec ts;
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
 
 // Runs `concurrency` client threads doing blocking calls for `duration`.
 Slice RunSlice(Greeter::Stub& stub, bool metainfo, int concurrency,

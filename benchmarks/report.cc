@@ -26,17 +26,11 @@ const AllocResult& Find(const std::vector<AllocResult>& results, bool metainfo,
   std::abort();
 }
 
-std::string JsonDouble(double v) { return absl::StrFormat("%.6g", v); }
-
 struct JsonFormatter {
   void operator()(std::string* out, double v) const {
     out->append(JsonDouble(v));
   }
 };
-
-std::string JsonList(const std::vector<double>& values) {
-  return absl::StrCat("[", absl::StrJoin(values, ", ", JsonFormatter()), "]");
-}
 
 // The JSON keys of a comparison with plain or manual. Those of plain keep the
 // names they had before manual was added (rounds_cpu_vs_plain is newer).
@@ -134,6 +128,12 @@ void PrintTables(const std::vector<LoadResult>& load,
                 r.per_rpc - plain.per_rpc, Ratio(r.per_rpc, plain.per_rpc),
                 r.per_rpc - noop.per_rpc, absl::StrJoin(rounds, " ").c_str());
   }
+}
+
+std::string JsonDouble(double v) { return absl::StrFormat("%.6g", v); }
+
+std::string JsonList(const std::vector<double>& values) {
+  return absl::StrCat("[", absl::StrJoin(values, ", ", JsonFormatter()), "]");
 }
 
 std::string ToJson(const std::vector<LoadResult>& load,

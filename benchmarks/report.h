@@ -37,6 +37,11 @@ std::string ToJson(const std::vector<LoadResult>& load,
                    const std::vector<AllocResult>& allocs,
                    const RpcOptions& options);
 
+// JSON pieces, shared with scale_report.h: a number ("%.6g") and a list of
+// numbers.
+std::string JsonDouble(double v);
+std::string JsonList(const std::vector<double>& values);
+
 }  // namespace gls_bench
 
 #endif  // GLS_BENCHMARKS_REPORT_H_

@@ -6,14 +6,17 @@ Usage: benchmarks/summarize.py OUT
 Reads OUT/session.json (session_benchmark's --benchmark_out, Google Benchmark
 JSON), OUT/rpc.json and OUT/rpc_no_metainfo.json (rpc_benchmark's --json, the
 chain with requests with metainfo and without it, each with plain, manual,
-manual-propagate, gls and noop-pair in the same invocation), prints the bar
+manual-propagate, gls and noop-pair in the same invocation) and, if present,
+OUT/scale.json (scale_benchmark: the callback-API chain), prints the bar
 table (each figure with its baseline from the same run, the ratio, the bar and
 PASS/FAIL), the chain's figures of both runs with their ratios to plain and to
-manual, gls against manual-propagate (no bar), and the session layer's cases,
+manual, gls against manual-propagate (bar: >= 1.00x, per concurrency, sync and
+callback chains), and the session layer's cases,
 and writes OUT/summary.json: the machine, the bars, as strings for the table
 and as numbers ("value", "baseline_value", "ratio_value", "passed",
 "within_noise"), the chain's figures ("chain") and gls against
-manual-propagate ("gls_vs_manual_propagate").
+manual-propagate ("gls_vs_manual_propagate", and for the callback chain
+"callback_gls_vs_manual_propagate").
 
 The chain bars compare gls with manual (what users write without gls) in the
 same run: throughput and CPU per RPC as medians over rounds of the per-round
@@ -303,6 +306,43 @@ def print_against_propagate(rows):
               f"{r['p50_added_us']:>+8.2f} {r['cpu_x']:>6.3f}  {verdict}")
 
 
+def scale_rows(out):
+    """The callback-API chain's gls / manual-propagate per concurrency, from
+    OUT/scale.json (scale_benchmark), with the bar of issue 21 (throughput
+    >= 1.00x); empty without that file."""
+    path = os.path.join(out, "scale.json")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        scale = json.load(f)
+    rows = []
+    for load in scale["load"]:
+        c = load["gls_vs_propagate"]
+        if c is None:
+            continue
+        rows.append(dict(api="callback", concurrency=load["concurrency"],
+                         throughput_x=c["throughput"],
+                         p50_added_us=c["p50_added_us"],
+                         p99_added_us=load["gls_p99_added_vs_propagate_us"],
+                         cpu_x=c["cpu"],
+                         passed=c["throughput"] >= THROUGHPUT_BAR))
+    return rows
+
+
+def print_scale(rows):
+    if not rows:
+        return
+    print()
+    print("== callback-API chain (scale_benchmark), gls against "
+          "manual-propagate: medians over rounds; bar: throughput >= 1.00x")
+    print(f"{'conc':>4} {'x throughput':>12} {'+p50 us':>8} {'+p99 us':>8} "
+          f"{'cpu x':>6}  bar")
+    for r in rows:
+        print(f"{r['concurrency']:>4} {r['throughput_x']:>12.3f} "
+              f"{r['p50_added_us']:>+8.2f} {r['p99_added_us']:>+8.1f} "
+              f"{r['cpu_x']:>6.3f}  {'PASS' if r['passed'] else 'FAIL'}")
+
+
 def print_bars(rows):
     print()
     print("== bars (figure: measured | baseline in the same run | ratio | bar "
@@ -361,6 +401,8 @@ def main(argv):
     print_chain(chain)
     propagate = against_propagate(s)
     print_against_propagate(propagate)
+    scale = scale_rows(out)
+    print_scale(scale)
     print_session_cases(s)
 
     cpu = cpu_model()
@@ -368,14 +410,15 @@ def main(argv):
     summary = dict(machine=dict(nproc=os.cpu_count(), cpu=cpu,
                                 kernel=platform.release(), load_avg=load_avg),
                    bars=s.rows, chain=chain,
-                   gls_vs_manual_propagate=propagate)
+                   gls_vs_manual_propagate=propagate,
+                   callback_gls_vs_manual_propagate=scale)
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     print()
     print(f"machine: {os.cpu_count()} x {cpu}; load average at start "
           f"{load_avg}")
     print(f"JSON: {out}/summary.json, {out}/session.json, {out}/rpc.json, "
-          f"{out}/rpc_no_metainfo.json")
+          f"{out}/rpc_no_metainfo.json, {out}/scale.json")
 
 
 if __name__ == "__main__":

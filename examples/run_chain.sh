@@ -53,7 +53,8 @@ start() {
   pid_of[$name]=$!
   port=""
   for _ in $(seq 1 100); do
-    port=$(sed -n 's/.* listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")
+    # (The log may not exist yet: the server's shell has not opened it.)
+    port=$(sed -n 's/.* listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out" 2>/dev/null)
     [ -n "$port" ] && return 0
     sleep 0.1
   done

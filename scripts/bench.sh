@@ -6,18 +6,23 @@
 # benchmark (Google Benchmark) and the RPC chain benchmark twice, requests with
 # metainfo and requests without (--metainfo=false), each run with plain,
 # manual, manual-propagate, gls and noop-pair interleaved in the same
-# invocation; prints the summary table with the bars of BENCHMARKS.md (ratio
+# invocation, and the scale benchmark (the callback-API chain at 64 and 256
+# calls in flight, cost growth with values, memory per in-flight request);
+# prints the summary table with the bars of BENCHMARKS.md (ratio
 # to the baseline of the same run, PASS/FAIL; benchmarks/summarize.py), and
 # writes the figures as JSON:
 #
 #   OUT/session.json           Google Benchmark's --benchmark_out
 #   OUT/rpc.json               rpc_benchmark's JSON, requests with metainfo
 #   OUT/rpc_no_metainfo.json   the same, requests without metainfo
+#   OUT/scale.json             scale_benchmark's JSON
+#   OUT/growth.png             the growth plot (also copied to
+#                              benchmarks/growth.png)
 #   OUT/summary.json           the bars: figure, baseline, ratio, bar,
 #                              PASS/FAIL; the chain's figures of both runs
 #
-# and the programs' output as OUT/session.txt, OUT/rpc.txt and
-# OUT/rpc_no_metainfo.txt; with Asio, also the gls::asio benchmark
+# and the programs' output as OUT/session.txt, OUT/rpc.txt,
+# OUT/rpc_no_metainfo.txt and OUT/scale.txt; with Asio, also the gls::asio benchmark
 # (OUT/asio.json, OUT/asio.txt; BENCHMARKS.md "Asio executors").
 #
 # Usage: scripts/bench.sh [OUT]      (default OUT: build/bench/results/<time>)
@@ -41,7 +46,7 @@ if [[ ! -f "${build}/CMakeCache.txt" ]]; then
     >"${out}/cmake.log"
 fi
 echo "== building (${build})"
-targets=(session_benchmark rpc_benchmark)
+targets=(session_benchmark rpc_benchmark scale_benchmark)
 # asio_benchmark exists when the build found Asio (libasio-dev).
 if cmake --build "${build}" --target help 2>/dev/null | grep -qE '(^|[.][.][.] )asio_benchmark'; then
   targets+=(asio_benchmark)
@@ -69,6 +74,9 @@ for metainfo in true false; do
     --alloc_rounds=3 --alloc_rpcs=500 --json="${out}/${name}.json" \
     | tee "${out}/${name}.txt" || exit 2
 done
+echo "== scale benchmark (callback API at 64 and 256 in flight, growth, memory)"
+"${build}/benchmarks/scale_benchmark" --json="${out}/scale.json" \
+  | tee "${out}/scale.txt" || exit 2
 if [[ -x "${build}/benchmarks/asio_benchmark" ]]; then
   echo "== asio benchmark (gls::asio per handler and per resumption)"
   "${build}/benchmarks/asio_benchmark" \
@@ -80,3 +88,10 @@ fi
 echo "== ran in $((SECONDS - start)) s"
 
 python3 "${root}/benchmarks/summarize.py" "${out}"
+
+# The growth picture, with Debian's matplotlib (installed if missing), kept
+# in the repository as benchmarks/growth.png.
+bash -c ". '${root}/scripts/common.sh' && gls_install_packages plot" >/dev/null
+python3 "${root}/benchmarks/plot_growth.py" "${out}/scale.json" \
+  "${out}/growth.png" "gls $(git -C "${root}" rev-parse --short HEAD 2>/dev/null)"
+cp "${out}/growth.png" "${root}/benchmarks/growth.png"

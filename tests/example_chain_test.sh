@@ -23,9 +23,20 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=$1
-out=$("$here/examples/run_chain.sh" "$bin" --compare)
-echo "$out"
 fail() { echo "FAIL: $*" >&2; exit 1; }
+# chain_run ARGS...: examples/run_chain.sh's output; if it fails, that output
+# and its status too (what `out=$(...)` alone would hide).
+chain_run() {
+  local output status=0
+  output=$("$here/examples/run_chain.sh" "$@") || status=$?
+  if [ "$status" != 0 ]; then
+    echo "$output" >&2
+    fail "examples/run_chain.sh $* exited with status $status"
+  fi
+  echo "$output"
+}
+out=$(chain_run "$bin" --compare)
+echo "$out"
 with=$(echo "$out" | sed -n '/^== with gls/,/^== without gls/p')
 without=$(echo "$out" | sed -n '/^== without gls/,$p')
 [ -n "$with" ] || fail "no \"== with gls\" section"
@@ -116,7 +127,7 @@ echo "PASS 5: the servers' counters"
 
 # The bytes ff 00 fe: not UTF-8, so a hop copying them into the reply's
 # proto strings could not serialize it.
-out=$("$here/examples/run_chain.sh" "$bin" --binary_header=rpc-persist-trace-bin=/wD+)
+out=$(chain_run "$bin" --binary_header=rpc-persist-trace-bin=/wD+)
 echo "$out"
 for via in $paths; do
   for service in middle leaf; do
@@ -132,8 +143,7 @@ echo "PASS: a binary header that is not UTF-8 reaches the leaf, reported as base
 # (Its --paths help lists asio-coroutine then.)
 help=$("$bin/greeter_server" --helpfull 2>&1 || true)
 if [[ "$help" == *"std-async, asio-coroutine"* ]]; then
-  out=$(GLS_FRONT_PATHS=handler-thread,asio-coroutine \
-    "$here/examples/run_chain.sh" "$bin")
+  out=$(GLS_FRONT_PATHS=handler-thread,asio-coroutine chain_run "$bin")
   echo "$out"
   for via in handler-thread asio-coroutine; do
     for service in middle leaf; do
