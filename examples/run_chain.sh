@@ -63,11 +63,23 @@ start() {
   return 1
 }
 
-# stop NAME: SIGTERM, then waits for the server to exit.
+# stop NAME: SIGTERM, then waits for the server to exit (it shuts down
+# within 2 s); one still running after 15 s is reported with its log and
+# killed, so that a hang shows which server and what it last said.
 stop() {
-  kill -TERM "${pid_of[$1]}"
+  local pid=${pid_of[$1]}
+  kill -TERM "$pid"
+  for _ in $(seq 1 150); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "$1 did not exit within 15 s of SIGTERM; its log:" >&2
+    cat "$work/$1.out" >&2
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
   local status=0
-  wait "${pid_of[$1]}" || status=$?
+  wait "$pid" || status=$?
   unset "pid_of[$1]"
   if [ "$status" != 0 ]; then
     echo "$1 exited with status $status:" >&2

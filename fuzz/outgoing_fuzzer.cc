@@ -57,6 +57,12 @@
 //   7. DescribeReport(method, policy, report) is < 1024 chars and no header
 //      value longer than 8 chars appears in it outside the quoted method and
 //      quoted header names.
+//   8. The fast path agrees: for RestoreMissingPersistent (ctx is cur,
+//      backup), RestoreFromSource over the request's headers as a server
+//      gives them (names gRPC accepts, in gRPC's order: sorted by name,
+//      arrival order within a name) leaves the call with exactly what
+//      RewriteCall leaves it with, and reports the same, W3C context
+//      included; or declines (a non-canonical call).
 // And MakeOutgoingPolicy's lists: forward_headers are lowercase, sorted,
 // unique, legal names that are neither metainfo nor gRPC's own, every other
 // entry is described in `errors`; strip_persistent is the sorted, unique
@@ -72,6 +78,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -84,6 +91,7 @@
 #include "gls/interceptors/internal/outgoing.h"
 #include "gls/session/baggage.h"
 #include "gls/session/context.h"
+#include "gls/session/internal/context_source.h"
 #include "gls/session/internal/thread_inherit.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
@@ -182,6 +190,72 @@ Context BuildCur(const OutgoingMetadata& metadata) {
   Context::Builder builder(Context::Direction::kOutgoing);
   for (const auto& [name, value] : metadata) builder.AddHeader(name, value);
   return builder.Build();
+}
+
+// The request's headers as the server interceptor's ContextSource gives
+// them, over a map in gRPC's order.
+class ReceivedSource final : public gls::session_internal::ContextSource {
+ public:
+  explicit ReceivedSource(
+      const std::multimap<std::string, std::string>& headers)
+      : headers_(headers) {}
+
+  Context Build() const override {
+    Context::Builder builder(Context::Direction::kIncoming);
+    for (const auto& [name, value] : headers_) builder.AddHeader(name, value);
+    return builder.Build();
+  }
+  void ForEachHeader(
+      absl::FunctionRef<void(absl::string_view, absl::string_view)> fn)
+      const override {
+    for (const auto& [name, value] : headers_) fn(name, value);
+  }
+  bool W3cAsReceived() const override { return true; }
+
+ private:
+  const std::multimap<std::string, std::string>& headers_;
+};
+
+// Check 8.
+void CheckFastPath(const Input& in, const OutgoingPolicy& policy,
+                   const Context& cur) {
+  std::multimap<std::string, std::string> received;
+  bool has_w3c = false;
+  for (const auto& [name, value] : in.incoming) {
+    // gRPC hands a server only names it accepts (lowercase), never its own.
+    if (!gls::interceptors_internal::IsLegalHeader(name, "x")) continue;
+    received.emplace(std::string(name), std::string(value));
+    has_w3c |= name == gls::kTraceParentHeader || name == gls::kBaggageHeader;
+  }
+  const ReceivedSource source(received);
+  const Context prev = source.Build();
+  OutgoingMetadata full = in.metadata;
+  OutgoingReport full_report;
+  gls::interceptors_internal::RewriteCall(prev, cur, cur, /*backup=*/true,
+                                          policy, full, &full_report);
+  // As the server says: whether the request may hold W3C context; and
+  // with it said regardless.
+  for (bool w3c : {has_w3c, true}) {
+    OutgoingMetadata fast = in.metadata;
+    OutgoingReport fast_report;
+    if (!gls::interceptors_internal::RestoreFromSource(source, w3c, policy,
+                                                       fast, &fast_report)) {
+      GLS_FUZZ_CHECK(fast == in.metadata,
+                     "8: a declined fast path changes nothing");
+      continue;
+    }
+    GLS_FUZZ_CHECK(fast == full,
+                   "8: the fast path leaves the call as RewriteCall does");
+    GLS_FUZZ_CHECK(fast_report.over_budget == full_report.over_budget &&
+                       fast_report.illegal == full_report.illegal &&
+                       fast_report.baggage_over_budget ==
+                           full_report.baggage_over_budget &&
+                       fast_report.tracestate_over_budget ==
+                           full_report.tracestate_over_budget &&
+                       fast_report.stripped == full_report.stripped &&
+                       fast_report.added == full_report.added,
+                   "8: the fast path reports what RewriteCall reports");
+  }
 }
 
 Context Base(char base, const Context& prev, const Context& cur,
@@ -428,20 +502,20 @@ void CheckW3cProvenance(const Run& run, const Emitted& e,
                         const std::string& lower) {
   if (run.VerbatimOwn(e.name, e.value)) return;
   if (lower == gls::kTraceParentHeader) {
-    GLS_FUZZ_CHECK((run.ctx.trace().valid() &&
-                    e.value == run.ctx.trace().traceparent) ||
-                       (run.prev.trace().valid() &&
-                        e.value == run.prev.trace().traceparent),
-                   "3: an emitted traceparent is ctx's or prev's");
+    GLS_FUZZ_CHECK(
+        (run.ctx.trace().valid() && e.value == run.ctx.trace().traceparent) ||
+            (run.prev.trace().valid() &&
+             e.value == run.prev.trace().traceparent),
+        "3: an emitted traceparent is ctx's or prev's");
     return;
   }
   if (lower == gls::kTraceStateHeader) {
     const std::string& mine = run.ctx.trace().tracestate;
     const std::string& theirs = run.prev.trace().tracestate;
-    GLS_FUZZ_CHECK(absl::StartsWith(mine, e.value) ||
-                       absl::StartsWith(theirs, e.value),
-                   "3: an emitted tracestate is the first members of ctx's "
-                   "or prev's");
+    GLS_FUZZ_CHECK(
+        absl::StartsWith(mine, e.value) || absl::StartsWith(theirs, e.value),
+        "3: an emitted tracestate is the first members of ctx's "
+        "or prev's");
     return;
   }
   gls::Baggage sent;
@@ -548,9 +622,9 @@ size_t BaggageCost(const Run& run, const std::string& value) {
     cost += gls::EncodeBaggageMember(m).size() + 1;
   }
   if (cost > 0 && !any_own) {
-    cost += gls::interceptors_internal::HeaderEntrySize(gls::kBaggageHeader,
-                                                        "") -
-            1;
+    cost +=
+        gls::interceptors_internal::HeaderEntrySize(gls::kBaggageHeader, "") -
+        1;
   }
   return cost;
 }
@@ -752,5 +826,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckBudget(run);
   CheckCtxWins(run);
   CheckDescribe(run);
+  CheckFastPath(in, policy, cur);
   return 0;
 }

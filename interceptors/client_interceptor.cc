@@ -176,16 +176,16 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
     stats_internal::Add(stats_internal::Counter::kBackupsApplied);
     OutgoingReport report;
     // RestoreMissingPersistent on a request captured lazily: restore straight
-    // from the request's headers, building neither prev nor cur.
-    // (A request with W3C context takes the full path.)
+    // from the request's headers, building neither prev nor cur (W3C
+    // context included, unless the server's W3C rules changed it).
     bool done = false;
     if (config_->restore_missing &&
-        !session_internal::SessionAccess::HasW3c(session_) &&
         session_internal::SessionAccess::WithSource(
             session_,
             [&](const session_internal::ContextSource& source) {
               done = interceptors_internal::RestoreFromSource(
-                  source, config_->policy, metadata, &report);
+                  source, session_internal::SessionAccess::HasW3c(session_),
+                  config_->policy, metadata, &report);
             }) &&
         done) {
       Report(report);

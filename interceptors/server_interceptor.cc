@@ -238,6 +238,10 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
     }
   }
 
+  // The server's W3C rules (strip_baggage, bridge_baggage) change what
+  // Build() gives; without them it is the request's own.
+  bool W3cAsReceived() const override { return config_->w3c.empty(); }
+
   grpc::experimental::ServerRpcInfo* const info_;
   const Config* const config_;
   const std::vector<std::string>* const strip_;

@@ -145,7 +145,8 @@ TEST_F(LazyCaptureTest, FallbackFromCapturedRequestKeepsBudget) {
 // Tests the fallback straight from the captured request, with a front that
 // never reads its session (so nothing builds the context): the persistent
 // values reach the leaf once each, transient values and other headers do
-// not, and the call's own value wins.
+// not, and the call's own value wins. Of two spellings of one key in the
+// request, the first in gRPC's order of names ('-' sorts before '_') wins.
 TEST_F(LazyCaptureTest, FallbackFromCapturedRequestWithoutBuilding) {
   testing::ForwardingGreeter front(
       leaf_server_.BackupChannel(client::RestoreMissingPersistent),
@@ -157,14 +158,18 @@ TEST_F(LazyCaptureTest, FallbackFromCapturedRequestWithoutBuilding) {
                                           {{"rpc-persist-tenant", "acme"},
                                            {"rpc-persist-log_id", "client-log"},
                                            {"rpc-persist-tenant", "second"},
+                                           {"rpc-persist-user_id", "u-under"},
+                                           {"rpc-persist-user-id", "u-dash"},
                                            {"rpc-transit-hop", "edge"},
                                            {"authorization", "Bearer secret"}},
                                           &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_EQ(testing::HopHeaders(reply), (std::map<std::string, std::string>{
-                                            {"rpc-persist-log-id", "front-log"},
-                                            {"rpc-persist-own", "front"},
-                                            {"rpc-persist-tenant", "acme"}}));
+  EXPECT_EQ(
+      testing::HopHeaders(reply),
+      (std::map<std::string, std::string>{{"rpc-persist-log-id", "front-log"},
+                                          {"rpc-persist-own", "front"},
+                                          {"rpc-persist-tenant", "acme"},
+                                          {"rpc-persist-user-id", "u-dash"}}));
 }
 
 // A front whose handler hands its session to work that reads it only after

@@ -4,6 +4,7 @@
 #include <iterator>
 #include <string>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -102,26 +103,35 @@ bool IsWireForm(absl::string_view name) {
   return true;
 }
 
-// True if `metadata` (canonical wire form) has a persistent header whose key
-// is `suffix` in any spelling.
-bool HasPersistentKey(const OutgoingMetadata& metadata,
-                      absl::string_view suffix) {
-  for (auto it = metadata.lower_bound(std::string(kPersistentPrefix));
-       it != metadata.end() && absl::StartsWith(it->first, kPersistentPrefix);
-       ++it) {
-    if (SameKey(absl::string_view(it->first).substr(kPersistentPrefix.size()),
-                suffix)) {
-      return true;
-    }
-  }
-  return false;
-}
-
 bool HasHeaderName(const Context::Headers& headers, absl::string_view name) {
   for (const auto& entry : headers) {
     if (entry.first == name) return true;
   }
   return false;
+}
+
+// A persistent value of the request, for RestoreFromSource: its wire name
+// (kPersistentPrefix + the key as MetainfoHeaderName spells it) and the
+// header as received.
+struct PersistentValue {
+  std::string wire;
+  absl::string_view name;
+  absl::string_view value;
+};
+
+// Orders wire names as their canonical keys order (Context's persistent
+// values are sorted so): '-' compares as '_', letters as uppercase.
+bool KeyOrder(const PersistentValue& a, const PersistentValue& b) {
+  const auto key_byte = [](char c) {
+    return static_cast<unsigned char>(c == '-' ? '_' : absl::ascii_toupper(c));
+  };
+  const size_t n = std::min(a.wire.size(), b.wire.size());
+  for (size_t i = kPersistentPrefix.size(); i < n; ++i) {
+    const unsigned char ca = key_byte(a.wire[i]);
+    const unsigned char cb = key_byte(b.wire[i]);
+    if (ca != cb) return ca < cb;
+  }
+  return a.wire.size() < b.wire.size();
 }
 
 // Adds headers to the call, counting what gls adds against the budget.
@@ -208,6 +218,20 @@ struct BaggageToAdd {
 void EmitBaggage(const std::vector<BaggageToAdd>& members, Emitter& emit,
                  OutgoingMetadata& metadata, OutgoingReport& report) {
   if (members.empty()) return;
+  const auto own = metadata.equal_range(std::string(kBaggageHeader));
+  if (std::any_of(own.first, own.second, [](const auto& entry) {
+        return !IsLegalHeader(kBaggageHeader, entry.second);
+      })) {
+    // The caller's own baggage is no header gRPC accepts: it stays as
+    // written (gRPC reports it, as without gls) and gls appends nothing to
+    // it, which would make the bad header gls's.
+    for (const BaggageToAdd& m : members) {
+      report.illegal.emplace_back(
+          absl::StrCat(kBaggageHeader, " member ", m.entry->key),
+          EncodeBaggageMember(*m.entry).size());
+    }
+    return;
+  }
   std::string header = TakeBaggage(metadata);
   for (const BaggageToAdd& m : members) {
     std::string member = EncodeBaggageMember(*m.entry);
@@ -219,8 +243,8 @@ void EmitBaggage(const std::vector<BaggageToAdd>& members, Emitter& emit,
     }
     // The header's entry cost (name + 32) comes with its first member.
     const size_t cost =
-        member.size() + (header.empty() ? HeaderEntrySize(kBaggageHeader, "")
-                                        : 1);
+        member.size() +
+        (header.empty() ? HeaderEntrySize(kBaggageHeader, "") : 1);
     if (!m.own && !emit.Charge(cost)) {
       report.baggage_over_budget.emplace_back(m.entry->key, member.size());
       continue;
@@ -288,9 +312,8 @@ void EmitContextW3c(const Context& ctx, const OutgoingMetadata& own,
   size_t invalid = 0;
   const Baggage own_baggage = ParsedBaggage(own, &invalid);
   if (invalid > 0) {
-    report.illegal.emplace_back(absl::StrCat(kBaggageHeader, " (", invalid,
-                                             " invalid member(s))"),
-                                0);
+    report.illegal.emplace_back(
+        absl::StrCat(kBaggageHeader, " (", invalid, " invalid member(s))"), 0);
   }
   std::vector<BaggageToAdd> members;
   for (const BaggageEntry& e : ctx.baggage()) {
@@ -308,25 +331,28 @@ void EmitContextW3c(const Context& ctx, const OutgoingMetadata& own,
   EmitBaggage(members, emit, metadata, report);
 }
 
-// The request's W3C context onto the call, as the switch says: its trace
-// if the call has no traceparent; with `backup`, its baggage members whose
-// key the call's baggage lacks.
-void AddRequestW3c(const Context& prev, bool backup,
+// The request's W3C context (`trace`, `baggage`) onto the call, as the
+// switch says: its trace if the call has no traceparent; with `backup`, its
+// baggage members whose key the call's baggage lacks.
+void AddRequestW3c(const TraceContext& request_trace,
+                   const Baggage& request_baggage, bool backup,
                    const OutgoingPolicy& policy, Emitter& emit,
                    OutgoingMetadata& metadata, OutgoingReport& report) {
-  if (policy.propagators.trace_context && prev.trace().valid() &&
+  if (policy.propagators.trace_context && request_trace.valid() &&
       metadata.count(std::string(kTraceParentHeader)) == 0) {
-    TraceContext trace = prev.trace();
+    TraceContext trace = request_trace;
     // A tracestate the call set without a traceparent stays its own.
     if (metadata.count(std::string(kTraceStateHeader)) > 0) {
       trace.tracestate.clear();
     }
     EmitTrace(trace, /*own=*/false, emit, metadata, report);
   }
-  if (!backup || !policy.propagators.baggage || prev.baggage().empty()) return;
+  if (!backup || !policy.propagators.baggage || request_baggage.empty()) {
+    return;
+  }
   const Baggage have = ParsedBaggage(metadata, nullptr);
   std::vector<BaggageToAdd> members;
-  for (const BaggageEntry& e : prev.baggage()) {
+  for (const BaggageEntry& e : request_baggage) {
     if (FindBaggage(have, e.key) != nullptr) continue;  // the call's wins
     if (policy.StripsBaggage(e.key)) {
       ++report.stripped;
@@ -430,38 +456,96 @@ OutgoingPolicy MakeOutgoingPolicy(size_t max_added_bytes,
   return policy;
 }
 
-bool RestoreFromSource(const session_internal::ContextSource& source,
+bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
                        const OutgoingPolicy& policy, OutgoingMetadata& metadata,
                        OutgoingReport* report) {
   if (!IsCanonicalCall(metadata)) return false;
+  if (w3c && !source.W3cAsReceived()) return false;
   OutgoingReport local;
   if (report == nullptr) report = &local;
-  report->stripped += StripPersistent(policy, metadata);
   Emitter emit(policy, metadata, *report);
+  // The request's W3C context, as Context::Builder gathers it: one
+  // traceparent (several are no trace), the tracestate headers joined, the
+  // members of every baggage header in order.
+  absl::string_view traceparent;
+  int traceparents = 0;
+  std::string tracestate;
+  Baggage baggage;
+  // The request's persistent values, to be taken as prev holds them: in
+  // canonical key order, the first value of a key.
+  absl::InlinedVector<PersistentValue, 8> persistent;
   source.ForEachHeader([&](absl::string_view name, absl::string_view value) {
-    if (value.empty() || MetainfoKind(name) != MetaKind::kPersistent) return;
-    absl::string_view suffix = name.substr(kPersistentPrefix.size());
-    // The call's own value, or an earlier one of the request, wins.
-    if (HasPersistentKey(metadata, suffix)) return;
-    if (IsStrippedPersistent(name, policy.strip_persistent)) {
-      ++report->stripped;
+    if (MetainfoKind(name) != MetaKind::kPersistent) {
+      if (!w3c || !IsW3cHeader(name)) return;
+      if (name == kTraceParentHeader) {
+        traceparent = value;
+        ++traceparents;
+      } else if (name == kTraceStateHeader) {
+        if (!tracestate.empty()) tracestate.push_back(',');
+        tracestate.append(value.data(), value.size());
+      } else {
+        ParseBaggage(value, &baggage);
+      }
       return;
     }
+    if (value.empty()) return;
     // The wire name maps the suffix as it would the canonical key; a name
     // received in that form already is taken as it is.
-    emit.Add(IsWireForm(name)
-                 ? std::string(name)
-                 : MetainfoHeaderName(MetaKind::kPersistent, suffix),
-             value, /*own=*/false);
+    persistent.push_back(PersistentValue{
+        IsWireForm(name)
+            ? std::string(name)
+            : MetainfoHeaderName(MetaKind::kPersistent,
+                                 name.substr(kPersistentPrefix.size())),
+        name, value});
   });
+  // gRPC's order is by name; keys differ from names in how '-' and letters
+  // sort against '_', so the order is checked (one pass), and sorted only
+  // when it differs. Stable: a key's values stay in arrival order.
+  if (!std::is_sorted(persistent.begin(), persistent.end(), KeyOrder)) {
+    std::stable_sort(persistent.begin(), persistent.end(), KeyOrder);
+  }
+  // Wire names are one per key: a key's later values are adjacent now.
+  persistent.erase(
+      std::unique(persistent.begin(), persistent.end(),
+                  [](const PersistentValue& a, const PersistentValue& b) {
+                    return a.wire == b.wire;
+                  }),
+      persistent.end());
+  for (PersistentValue& v : persistent) {
+    // The call's own value wins (every persistent header of a canonical call
+    // is in wire form: one lookup).
+    if (metadata.count(v.wire) > 0) continue;
+    if (IsStrippedPersistent(v.name, policy.strip_persistent)) {
+      ++report->stripped;
+      continue;
+    }
+    emit.Add(std::move(v.wire), v.value, /*own=*/false);
+  }
+  // The strip lists after the caller's own keys were looked at: as in
+  // RewriteCall, where `cur` holds them all, a key the call sets is the
+  // call's even if stripped (so the request's value is not counted stripped
+  // a second time).
+  report->stripped += StripPersistent(policy, metadata);
   for (const std::string& name : policy.forward_headers) {
-    if (metadata.count(name) > 0) continue;
+    // The call's own header, in any case (as `cur` holds it).
+    if (std::any_of(metadata.begin(), metadata.end(), [&](const auto& entry) {
+          return absl::EqualsIgnoreCase(entry.first, name);
+        })) {
+      continue;
+    }
     bool found = false;
     source.ForEachHeader([&](absl::string_view n, absl::string_view value) {
       if (found || n != name) return;
       found = true;
       emit.Add(name, value, /*own=*/false);
     });
+  }
+  if (w3c) {
+    const TraceContext trace = traceparents == 1
+                                   ? ParseTraceContext(traceparent, tracestate)
+                                   : TraceContext();
+    AddRequestW3c(trace, baggage, /*backup=*/true, policy, emit, metadata,
+                  *report);
   }
   return true;
 }
@@ -516,7 +600,8 @@ void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
     EmitContextW3c(ctx, own, policy, emit, metadata, *report);
   }
   if (!backup) {
-    AddRequestW3c(prev, backup, policy, emit, metadata, *report);
+    AddRequestW3c(prev.trace(), prev.baggage(), backup, policy, emit, metadata,
+                  *report);
     return;
   }
 
@@ -536,7 +621,8 @@ void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
     absl::optional<absl::string_view> value = prev.GetHeader(name);
     if (value) emit.Add(name, *value, /*own=*/false);
   }
-  AddRequestW3c(prev, backup, policy, emit, metadata, *report);
+  AddRequestW3c(prev.trace(), prev.baggage(), backup, policy, emit, metadata,
+                *report);
 }
 
 std::string DescribeReport(absl::string_view method,

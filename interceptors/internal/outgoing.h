@@ -126,10 +126,14 @@ void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
 // The fallback of a handler returning {cur, true} (RestoreMissingPersistent),
 // read straight from the request's headers as received (`source`), without
 // building `prev` or `cur`: the same rules as RewriteCall, with prev's
-// values taken in arrival order (the first value of a key wins). Returns
+// values taken in arrival order (the first value of a key wins), and the
+// request's W3C context (traceparent, tracestate, baggage) parsed from those
+// headers as Context::Builder parses it, none of the rest copied. Returns
 // false, changing nothing, if the caller's own metainfo headers are not in
-// canonical form (then use RewriteCall).
-bool RestoreFromSource(const session_internal::ContextSource& source,
+// canonical form, or if `w3c` (the request may hold W3C context) and the
+// source's W3C context is not the request's as received
+// (ContextSource::W3cAsReceived): then use RewriteCall.
+bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
                        const OutgoingPolicy& policy, OutgoingMetadata& metadata,
                        OutgoingReport* report);
 

@@ -13,6 +13,7 @@
 //   class RequestSource final : public ContextSource {
 //     Context Build() const override { ... }
 //     void ForEachHeader(...) const override { ... }
+//     bool W3cAsReceived() const override { return true; }
 //   };
 //
 // Thread-safety: implementations are called under the session's lock, one
@@ -38,6 +39,10 @@ class ContextSource {
   virtual void ForEachHeader(
       absl::FunctionRef<void(absl::string_view name, absl::string_view value)>
           fn) const = 0;
+  // True if the W3C context that Build() gives is the one the headers of
+  // ForEachHeader hold, parsed as Context::Builder parses them (no rule of
+  // the server changed it); then a reader may parse it from them itself.
+  virtual bool W3cAsReceived() const = 0;
 
  protected:
   ~ContextSource() = default;
