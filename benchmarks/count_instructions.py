@@ -24,9 +24,12 @@ traceparent, tracestate and a baggage of three members).
 
 Usage: benchmarks/count_instructions.py [BUILD_DIR] [--seconds N]
            [--chain_rounds N] [--chain_rpcs N]  (--chain_rounds=0: skip)
+           [--json PATH]  (the counts as JSON; scripts/bench.sh writes
+                           OUT/instructions.json, summarize.py checks its bars)
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -161,10 +164,13 @@ def main():
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--chain_rounds", type=int, default=3)
     parser.add_argument("--chain_rpcs", type=int, default=1000)
+    parser.add_argument("--json", help="also write the counts as JSON here "
+                        "(read by summarize.py as OUT/instructions.json)")
     args = parser.parse_args()
     binary = os.path.join(args.build_dir, "benchmarks", "rpc_benchmark")
     if not os.access(binary, os.X_OK):
         sys.exit("no %s: run scripts/bench.sh (or build it) first" % binary)
+    doc = {"own": {}}
     with tempfile.TemporaryDirectory() as workdir:
         for w3c in (False, True):
             for metainfo in (True, False):
@@ -176,9 +182,22 @@ def main():
                       ("with" if metainfo else "without",
                        ", with W3C context" if w3c else "", per, total,
                        requests))
+                key = "%s_metainfo%s" % ("with" if metainfo else "without",
+                                         "_w3c" if w3c else "")
+                doc["own"][key] = per
         if args.chain_rounds > 0:
-            print_chain(count_chain(binary, args.chain_rounds,
-                                    args.chain_rpcs, workdir))
+            chain = count_chain(binary, args.chain_rounds, args.chain_rpcs,
+                                workdir)
+            print_chain(chain)
+            doc["chain"] = {
+                "%s_metainfo" % ("with" if metainfo else "without"): {
+                    mode: median(chain[(metainfo, mode)])
+                    for mode in CHAIN_MODES}
+                for metainfo in (False, True)}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(doc, f, indent=2)
+        print("JSON: %s" % args.json)
 
 
 if __name__ == "__main__":

@@ -602,16 +602,24 @@ void CheckProvenance(const Run& run) {
 }
 
 // What gls charged for the baggage header `value`: its members that are
-// not the caller's own, each with a comma, and the header's entry cost when
-// none of its members is the caller's.
+// not the caller's own, each with a comma, and the header's entry cost unless
+// the header is the caller's: one of its members is, or it starts with the
+// caller's own baggage headers as written (joined; valid or not), to which
+// gls appended.
 size_t BaggageCost(const Run& run, const std::string& value) {
   gls::Baggage sent;
   gls::ParseBaggage(value, &sent);
   gls::Baggage own;
+  std::string own_joined;
   auto range = run.in.metadata.equal_range(std::string(gls::kBaggageHeader));
   for (auto it = range.first; it != range.second; ++it) {
     gls::ParseBaggage(it->second, &own);
+    if (it->second.empty()) continue;
+    if (!own_joined.empty()) own_joined.push_back(',');
+    own_joined += it->second;
   }
+  const bool own_header =
+      !own_joined.empty() && absl::StartsWith(value, own_joined);
   size_t cost = 0;
   bool any_own = false;
   for (const gls::BaggageEntry& m : sent) {
@@ -621,7 +629,7 @@ size_t BaggageCost(const Run& run, const std::string& value) {
     }
     cost += gls::EncodeBaggageMember(m).size() + 1;
   }
-  if (cost > 0 && !any_own) {
+  if (cost > 0 && !any_own && !own_header) {
     cost +=
         gls::interceptors_internal::HeaderEntrySize(gls::kBaggageHeader, "") -
         1;

@@ -16,19 +16,23 @@
 #   OUT/rpc.json               rpc_benchmark's JSON, requests with metainfo
 #   OUT/rpc_no_metainfo.json   the same, requests without metainfo
 #   OUT/scale.json             scale_benchmark's JSON
+#   OUT/instructions.json      count_instructions.py's counts (callgrind)
 #   OUT/growth.png             the growth plot (also copied to
 #                              benchmarks/growth.png)
 #   OUT/summary.json           the bars: figure, baseline, ratio, bar,
 #                              PASS/FAIL; the chain's figures of both runs
 #
 # and the programs' output as OUT/session.txt, OUT/rpc.txt,
-# OUT/rpc_no_metainfo.txt and OUT/scale.txt; with Asio, also the gls::asio benchmark
-# (OUT/asio.json, OUT/asio.txt; BENCHMARKS.md "Asio executors").
+# OUT/rpc_no_metainfo.txt, OUT/scale.txt and OUT/instructions.txt; with
+# Asio, also the gls::asio benchmark (OUT/asio.json, OUT/asio.txt;
+# BENCHMARKS.md "Asio executors"). Installs Debian's python3-matplotlib and
+# valgrind if missing (as root, or through sudo).
 #
 # Usage: scripts/bench.sh [OUT]      (default OUT: build/bench/results/<time>)
+#   GLS_BENCH_INSTRUCTIONS=0 skips the instruction counts.
 #
-# About 100 s on 2 cores once built (the first build takes about a minute
-# more).
+# About 10 minutes on 2 cores once built, 5 of them the instruction counts
+# (the first build takes about 15 minutes more).
 # Exits 0 whatever the bars say (2 if a program fails); see the PASS/FAIL column.
 set -euo pipefail
 
@@ -37,6 +41,9 @@ build="${GLS_BENCH_BUILD_DIR:-${root}/build/bench}"
 out="${1:-${build}/results/$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "${out}"
 out="$(cd "${out}" && pwd)"
+# matplotlib (the growth plot) and valgrind (instruction counts), from
+# Debian, if missing.
+bash -c ". '${root}/scripts/common.sh' && gls_install_packages bench" >/dev/null
 
 if [[ ! -f "${build}/CMakeCache.txt" ]]; then
   generator=()
@@ -87,11 +94,15 @@ if [[ -x "${build}/benchmarks/asio_benchmark" ]]; then
 fi
 echo "== ran in $((SECONDS - start)) s"
 
+if [[ ${GLS_BENCH_INSTRUCTIONS:-1} != 0 ]]; then
+  echo "== instructions (callgrind; about 5 minutes; GLS_BENCH_INSTRUCTIONS=0 skips)"
+  python3 "${root}/benchmarks/count_instructions.py" "${build}" \
+    --json "${out}/instructions.json" | tee "${out}/instructions.txt" || exit 2
+fi
+
 python3 "${root}/benchmarks/summarize.py" "${out}"
 
-# The growth picture, with Debian's matplotlib (installed if missing), kept
-# in the repository as benchmarks/growth.png.
-bash -c ". '${root}/scripts/common.sh' && gls_install_packages plot" >/dev/null
+# The growth picture, kept in the repository as benchmarks/growth.png.
 python3 "${root}/benchmarks/plot_growth.py" "${out}/scale.json" \
   "${out}/growth.png" "gls $(git -C "${root}" rev-parse --short HEAD 2>/dev/null)"
 cp "${out}/growth.png" "${root}/benchmarks/growth.png"

@@ -11,13 +11,14 @@ GLS_BAZEL_PACKAGES="bazel-bootstrap bazel-rules-java iproute2"
 GLS_FUZZ_PACKAGES="clang libclang-rt-14-dev"
 # The API reference: Doxygen, and python3 for its input filter.
 GLS_DOCS_PACKAGES="doxygen python3"
-# scripts/bench.sh draws benchmarks/growth.png with Debian's matplotlib.
-GLS_PLOT_PACKAGES="python3 python3-matplotlib"
+# scripts/bench.sh: matplotlib draws benchmarks/growth.png, valgrind's
+# callgrind counts instructions (benchmarks/count_instructions.py).
+GLS_BENCH_PACKAGES="python3 python3-matplotlib valgrind"
 
-# gls_install_packages [bazel] [fuzz] [docs] [plot]: installs what is missing (as
+# gls_install_packages [bazel] [fuzz] [docs] [bench]: installs what is missing (as
 # root, or through sudo). With "bazel", also Bazel 4.2.3 and its Java rules;
 # with "fuzz", also clang and its libFuzzer and sanitizer runtimes; with
-# "docs", also Doxygen; with "plot", also matplotlib.
+# "docs", also Doxygen; with "bench", also matplotlib and valgrind.
 gls_install_packages() {
   local wanted="$GLS_CMAKE_PACKAGES"
   local extra
@@ -26,7 +27,7 @@ gls_install_packages() {
       bazel) wanted="$wanted $GLS_BAZEL_PACKAGES" ;;
       fuzz) wanted="$wanted $GLS_FUZZ_PACKAGES" ;;
       docs) wanted="$wanted $GLS_DOCS_PACKAGES" ;;
-      plot) wanted="$wanted $GLS_PLOT_PACKAGES" ;;
+      bench) wanted="$wanted $GLS_BENCH_PACKAGES" ;;
     esac
   done
   local missing=()

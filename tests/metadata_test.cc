@@ -25,8 +25,9 @@ bool GrpcAccepts(const std::string& name, const std::string& value) {
   return grpc_header_nonbin_value_is_legal(val) != 0;
 }
 
-// Tests that every single byte in a name or in a value, text or binary, gets
-// the same verdict as from gRPC's functions.
+// Tests that every single byte in a name or in a value, text or binary, at
+// every position of a long value, gets the same verdict as from gRPC's
+// functions.
 TEST(IsLegalHeaderTest, AgreesWithGrpcForEveryByte) {
   for (int b = 0; b < 256; ++b) {
     const std::string c(1, static_cast<char>(b));
@@ -38,6 +39,18 @@ TEST(IsLegalHeaderTest, AgreesWithGrpcForEveryByte) {
       EXPECT_EQ(IsLegalHeader("x-a", value), GrpcAccepts("x-a", value)) << b;
       EXPECT_EQ(IsLegalHeader("x-a-bin", value), GrpcAccepts("x-a-bin", value))
           << b;
+    }
+  }
+  // Every byte at every position of a value longer than 8 bytes (the check
+  // takes eight bytes at a time), next to printable and to extreme bytes.
+  for (int b = 0; b < 256; ++b) {
+    for (size_t pos = 0; pos < 19; ++pos) {
+      for (char fill : {'a', ' ', '~'}) {
+        std::string value(19, fill);
+        value[pos] = static_cast<char>(b);
+        EXPECT_EQ(IsLegalHeader("x-a", value), GrpcAccepts("x-a", value))
+            << b << " at " << pos;
+      }
     }
   }
   for (const std::string& name :

@@ -1,6 +1,8 @@
 #include "gls/interceptors/internal/metadata.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
 
 #include "absl/strings/match.h"
 #include "gls/session/metainfo.h"
@@ -51,8 +53,8 @@ struct HeaderByteTables {
   bool value[256] = {};
   constexpr HeaderByteTables() {
     for (int c = 0; c < 256; ++c) {
-      name[c] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                c == '-' || c == '_' || c == '.';
+      name[c] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                c == '_' || c == '.';
       value[c] = c >= 0x20 && c <= 0x7e;
     }
   }
@@ -65,13 +67,32 @@ bool AllIn(absl::string_view s, const bool (&table)[256]) {
   return ok;
 }
 
+// True if every byte of `s` is printable ASCII (0x20-0x7e): eight bytes
+// per step as one 64-bit word (a byte below 0x20 borrows into its top bit
+// when 0x20 is taken from every byte; one above 0x7e has, or gets by adding
+// 1, its top bit set; a borrow or carry leaving a byte comes from a byte
+// that is out of range itself), the rest through the table.
+bool AllPrintable(absl::string_view s) {
+  constexpr uint64_t kOnes = 0x0101010101010101u;
+  constexpr uint64_t kTops = 0x8080808080808080u;
+  uint64_t bad = 0;
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, s.data() + i, 8);
+    bad |= ((x - 0x20 * kOnes) & ~x) | ((x + kOnes) | x);
+  }
+  if ((bad & kTops) != 0) return false;
+  return AllIn(s.substr(i), kHeaderBytes.value);
+}
+
 }  // namespace
 
 bool IsLegalHeader(absl::string_view name, absl::string_view value) {
   if (name.empty() || !AllIn(name, kHeaderBytes.name)) return false;
   if (IsTransportHeader(name)) return false;
   if (absl::EndsWith(name, "-bin")) return true;
-  return AllIn(value, kHeaderBytes.value);
+  return AllPrintable(value);
 }
 
 }  // namespace interceptors_internal

@@ -258,23 +258,29 @@ void EmitBaggage(const std::vector<BaggageToAdd>& members, Emitter& emit,
 }
 
 // Puts `trace` on the call: the traceparent, then as many tracestate
-// members as fit, from the first (the most recent).
-void EmitTrace(const TraceContext& trace, bool own, Emitter& emit,
-               OutgoingMetadata& metadata, OutgoingReport& report) {
+// members as fit, from the first (the most recent). `own`: the traceparent is
+// the caller's (free); `own_tracestate`: so is the tracestate, whole.
+void EmitTrace(const TraceContext& trace, bool own, bool own_tracestate,
+               Emitter& emit, OutgoingMetadata& metadata,
+               OutgoingReport& report) {
   const size_t before = metadata.count(std::string(kTraceParentHeader));
   emit.Add(std::string(kTraceParentHeader), trace.traceparent, own);
   if (metadata.count(std::string(kTraceParentHeader)) == before) return;
   if (trace.tracestate.empty()) return;
-  if (own) {
+  if (own_tracestate) {
     emit.Add(std::string(kTraceStateHeader), trace.tracestate, true);
     return;
   }
   std::string kept;
+  // The first member that does not fit ends the list: W3C drops a
+  // tracestate's members from the end (the oldest), so none after it goes.
+  bool full = false;
   for (absl::string_view member : absl::StrSplit(trace.tracestate, ',')) {
     const size_t cost =
         member.size() +
         (kept.empty() ? HeaderEntrySize(kTraceStateHeader, "") : 1);
-    if (!emit.Charge(cost)) {
+    if (full || !emit.Charge(cost)) {
+      full = true;
       ++report.tracestate_over_budget;
       continue;
     }
@@ -305,8 +311,17 @@ void EmitContextW3c(const Context& ctx, const OutgoingMetadata& own,
     for (auto it = own_tp.first; it != own_tp.second; ++it) {
       is_own |= absl::StripAsciiWhitespace(it->second) == trace.traceparent;
     }
+    // The tracestate is the caller's only if it sent that one itself (a
+    // caller copying the request's traceparent does not get the request's
+    // tracestate past the budget).
+    bool own_tracestate = false;
+    auto own_ts = own.equal_range(std::string(kTraceStateHeader));
+    for (auto it = own_ts.first; it != own_ts.second; ++it) {
+      own_tracestate |= it->second == trace.tracestate;
+    }
     if (is_own || policy.propagators.trace_context) {
-      EmitTrace(trace, is_own, emit, metadata, report);
+      EmitTrace(trace, is_own, is_own && own_tracestate, emit, metadata,
+                report);
     }
   }
   size_t invalid = 0;
@@ -345,7 +360,8 @@ void AddRequestW3c(const TraceContext& request_trace,
     if (metadata.count(std::string(kTraceStateHeader)) > 0) {
       trace.tracestate.clear();
     }
-    EmitTrace(trace, /*own=*/false, emit, metadata, report);
+    EmitTrace(trace, /*own=*/false, /*own_tracestate=*/false, emit, metadata,
+              report);
   }
   if (!backup || !policy.propagators.baggage || request_baggage.empty()) {
     return;
@@ -473,7 +489,7 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
   Baggage baggage;
   // The request's persistent values, to be taken as prev holds them: in
   // canonical key order, the first value of a key.
-  absl::InlinedVector<PersistentValue, 8> persistent;
+  absl::InlinedVector<PersistentValue, 4> persistent;
   source.ForEachHeader([&](absl::string_view name, absl::string_view value) {
     if (MetainfoKind(name) != MetaKind::kPersistent) {
       if (!w3c || !IsW3cHeader(name)) return;
@@ -504,14 +520,15 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
   if (!std::is_sorted(persistent.begin(), persistent.end(), KeyOrder)) {
     std::stable_sort(persistent.begin(), persistent.end(), KeyOrder);
   }
-  // Wire names are one per key: a key's later values are adjacent now.
-  persistent.erase(
-      std::unique(persistent.begin(), persistent.end(),
-                  [](const PersistentValue& a, const PersistentValue& b) {
-                    return a.wire == b.wire;
-                  }),
-      persistent.end());
-  for (PersistentValue& v : persistent) {
+  for (size_t i = 0; i < persistent.size(); ++i) {
+    PersistentValue& v = persistent[i];
+    if (v.name.empty()) continue;  // a later value of a key taken already
+    // Wire names are one per key: a key's later values are adjacent now,
+    // and never a second chance (prev holds one value per key).
+    for (size_t j = i + 1;
+         j < persistent.size() && persistent[j].wire == v.wire; ++j) {
+      persistent[j].name = absl::string_view();
+    }
     // The call's own value wins (every persistent header of a canonical call
     // is in wire form: one lookup).
     if (metadata.count(v.wire) > 0) continue;
