@@ -102,7 +102,11 @@ fi
 
 python3 "${root}/benchmarks/summarize.py" "${out}"
 
-# The growth picture, kept in the repository as benchmarks/growth.png.
-python3 "${root}/benchmarks/plot_growth.py" "${out}/scale.json" \
+# The growth picture, kept in the repository as benchmarks/growth.png. With
+# Debian's own python3, where its matplotlib is (another python3 may come
+# first on PATH).
+plot_python=python3
+[[ -x /usr/bin/python3 ]] && plot_python=/usr/bin/python3
+"${plot_python}" "${root}/benchmarks/plot_growth.py" "${out}/scale.json" \
   "${out}/growth.png" "gls $(git -C "${root}" rev-parse --short HEAD 2>/dev/null)"
 cp "${out}/growth.png" "${root}/benchmarks/growth.png"
