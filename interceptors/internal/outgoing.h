@@ -36,7 +36,12 @@
 //   - Headers gRPC would reject are dropped, except when the call is left as
 //     the caller made it (ctx is cur and the caller's headers are canonical):
 //     gls never edits the caller's own call beyond the strip list, and gRPC
-//     reports the caller's own bad header as it would without gls.
+//     reports the caller's own bad header as it would without gls. To a
+//     caller's baggage header gRPC would reject gls appends nothing (the
+//     members it would have added are reported dropped).
+//   - A tracestate is the caller's own (free of the budget) only if the
+//     caller sent that tracestate itself, not because it sent the request's
+//     traceparent; under the budget its members are cut from the end.
 //   Everything dropped is recorded in the report, for one log line per call.
 //
 // Example:
