@@ -33,8 +33,9 @@ Metadata RequestMetadata() {
   return Metadata(RequestMetainfo().begin(), RequestMetainfo().end());
 }
 
-// `modes` (indices into chains) interleaved for `rounds` rounds, each mode
-// slice_ms per round, the order rotating every round: slices[m][round].
+// `modes` (each with its chain in `chains`) interleaved for `rounds` rounds,
+// each mode slice_ms per round, the order rotating every round:
+// slices[m][round].
 std::vector<std::vector<Slice>> RunRounds(const CallbackChains& chains,
                                           const std::vector<Mode>& modes,
                                           const Metadata& metadata,
