@@ -9,7 +9,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "gls/benchmarks/chain_services.h"
 #include "gls/benchmarks/chain_setup.h"
@@ -20,10 +19,6 @@ namespace {
 using ::gls::examples::Greeter;
 using ::gls::examples::HelloReply;
 using ::gls::examples::HelloRequest;
-
-absl::string_view View(grpc::string_ref s) {
-  return absl::string_view(s.data(), s.size());
-}
 
 // The front's call to the leaf: lives from the handler until the leaf call
 // completes.
@@ -43,16 +38,7 @@ grpc::ServerUnaryReactor* CallbackLeafService::SayHello(
     held_.push_back(reactor);
     return reactor;
   }
-  if (request->name() == kCheckName) {
-    gls::examples::Hop* hop = reply->add_hops();
-    hop->set_service("leaf");
-    for (const auto& [name, value] : context->client_metadata()) {
-      if (absl::StartsWith(View(name), "rpc-")) {
-        (*hop->mutable_metadata())[std::string(View(name))] =
-            std::string(View(value));
-      }
-    }
-  }
+  if (request->name() == kCheckName) ReportReceivedHeaders(*context, reply);
   reactor->Finish(grpc::Status::OK);
   return reactor;
 }

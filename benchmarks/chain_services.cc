@@ -42,19 +42,22 @@ void CopyPersistentHeaders(const grpc::ServerContextBase& context,
   }
 }
 
+void ReportReceivedHeaders(const grpc::ServerContextBase& context,
+                           HelloReply* reply) {
+  gls::examples::Hop* hop = reply->add_hops();
+  hop->set_service("leaf");
+  for (const auto& [name, value] : context.client_metadata()) {
+    if (absl::StartsWith(View(name), "rpc-")) {
+      (*hop->mutable_metadata())[std::string(View(name))] =
+          std::string(View(value));
+    }
+  }
+}
+
 grpc::Status LeafService::SayHello(grpc::ServerContext* context,
                                    const HelloRequest* request,
                                    HelloReply* reply) {
-  if (request->name() == kCheckName) {
-    gls::examples::Hop* hop = reply->add_hops();
-    hop->set_service("leaf");
-    for (const auto& [name, value] : context->client_metadata()) {
-      if (absl::StartsWith(View(name), "rpc-")) {
-        (*hop->mutable_metadata())[std::string(View(name))] =
-            std::string(View(value));
-      }
-    }
-  }
+  if (request->name() == kCheckName) ReportReceivedHeaders(*context, reply);
   reply->set_message(request->name());
   return grpc::Status::OK;
 }

@@ -36,6 +36,11 @@ inline constexpr absl::string_view kCheckName = "check";
 void CopyPersistentHeaders(const grpc::ServerContextBase& context,
                            grpc::ClientContext* downstream);
 
+// What a leaf adds to its reply for a request named kCheckName: one Hop
+// "leaf" with the metainfo headers ("rpc-*") the request carried.
+void ReportReceivedHeaders(const grpc::ServerContextBase& context,
+                           gls::examples::HelloReply* reply);
+
 // The leaf: replies with the request's name; for kCheckName, also reports the
 // metainfo headers ("rpc-*") it received as one Hop.
 class LeafService final : public gls::examples::Greeter::Service {

@@ -7,8 +7,11 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gls/interceptors/client_interceptor.h"
 #include "gls/interceptors/server_interceptor.h"
 
@@ -101,6 +104,32 @@ const std::vector<std::pair<std::string, std::string>>& RequestMetainfo() {
           {"rpc-transit-caller", "edge-gateway-7f9c"},
       };
   return *kMetainfo;
+}
+
+bool CheckForwarded(Mode mode, absl::string_view label,
+                    const grpc::Status& status, const HelloReply& reply) {
+  if (!status.ok() || reply.hops_size() != 1) {
+    std::fprintf(stderr, "check %s: RPC failed: %s\n",
+                 std::string(label).c_str(), status.error_message().c_str());
+    return false;
+  }
+  std::map<std::string, std::string> got(reply.hops(0).metadata().begin(),
+                                         reply.hops(0).metadata().end());
+  std::map<std::string, std::string> want;
+  if (mode == Mode::kManual || mode == Mode::kManualPropagate ||
+      mode == Mode::kGls) {
+    for (const auto& [key, value] : RequestMetainfo()) {
+      if (absl::StartsWith(key, "rpc-persist-")) want[key] = value;
+    }
+  }
+  if (got != want) {
+    std::fprintf(stderr, "check %s: the leaf got {%s}, want {%s}\n",
+                 std::string(label).c_str(),
+                 absl::StrJoin(got, ", ", absl::PairFormatter("=")).c_str(),
+                 absl::StrJoin(want, ", ", absl::PairFormatter("=")).c_str());
+    return false;
+  }
+  return true;
 }
 
 const std::vector<std::pair<std::string, std::string>>& RequestW3c() {

@@ -74,6 +74,14 @@ Chains MakeChains(int leaf_port);
 // transient one.
 const std::vector<std::pair<std::string, std::string>>& RequestMetainfo();
 
+// Whether the reply to a kCheckName request through a chain of `mode` (with
+// `status`) shows that the leaf got exactly what the mode forwards: the
+// persistent values of RequestMetainfo() in the manual modes and gls, none in
+// the others. Prints what is wrong to stderr, naming the chain `label`.
+bool CheckForwarded(Mode mode, absl::string_view label,
+                    const grpc::Status& status,
+                    const gls::examples::HelloReply& reply);
+
 // The W3C context a request also carries after SetRequestW3c(true): a
 // traceparent, a tracestate and a baggage of three members.
 const std::vector<std::pair<std::string, std::string>>& RequestW3c();

@@ -8,13 +8,10 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <map>
 #include <random>
 #include <string>
 #include <thread>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_join.h"
 #include "gls/benchmarks/alloc_counter.h"
 #include "gls/benchmarks/process_usage.h"
 
@@ -123,28 +120,7 @@ bool Check(const Chain& chain) {
   HelloReply reply;
   grpc::Status status =
       Call(*chain.stub, /*metainfo=*/true, kCheckName, &reply);
-  if (!status.ok() || reply.hops_size() != 1) {
-    std::fprintf(stderr, "check %s: RPC failed: %s\n", ModeName(chain.mode),
-                 status.error_message().c_str());
-    return false;
-  }
-  std::map<std::string, std::string> got(reply.hops(0).metadata().begin(),
-                                         reply.hops(0).metadata().end());
-  std::map<std::string, std::string> want;
-  if (chain.mode == Mode::kManual || chain.mode == Mode::kManualPropagate ||
-      chain.mode == Mode::kGls) {
-    for (const auto& [key, value] : RequestMetainfo()) {
-      if (absl::StartsWith(key, "rpc-persist-")) want[key] = value;
-    }
-  }
-  if (got != want) {
-    std::fprintf(stderr, "check %s: the leaf got {%s}, want {%s}\n",
-                 ModeName(chain.mode),
-                 absl::StrJoin(got, ", ", absl::PairFormatter("=")).c_str(),
-                 absl::StrJoin(want, ", ", absl::PairFormatter("=")).c_str());
-    return false;
-  }
-  return true;
+  return CheckForwarded(chain.mode, ModeName(chain.mode), status, reply);
 }
 
 std::vector<LoadResult> RunLoad(const Chains& chains,

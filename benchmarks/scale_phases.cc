@@ -12,10 +12,8 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "gls/benchmarks/callback_load.h"
@@ -81,28 +79,9 @@ bool CheckCallback(const CallbackChain& chain) {
   request.set_name(std::string(kCheckName));
   HelloReply reply;
   grpc::Status status = chain.stub->SayHello(&context, request, &reply);
-  if (!status.ok() || reply.hops_size() != 1) {
-    std::fprintf(stderr, "check %s (callback): RPC failed: %s\n",
-                 ModeName(chain.mode), status.error_message().c_str());
-    return false;
-  }
-  std::map<std::string, std::string> got(reply.hops(0).metadata().begin(),
-                                         reply.hops(0).metadata().end());
-  std::map<std::string, std::string> want;
-  if (chain.mode == Mode::kManual || chain.mode == Mode::kManualPropagate ||
-      chain.mode == Mode::kGls) {
-    for (const auto& [key, value] : RequestMetainfo()) {
-      if (absl::StartsWith(key, "rpc-persist-")) want[key] = value;
-    }
-  }
-  if (got != want) {
-    std::fprintf(stderr, "check %s (callback): the leaf got {%s}, want {%s}\n",
-                 ModeName(chain.mode),
-                 absl::StrJoin(got, ", ", absl::PairFormatter("=")).c_str(),
-                 absl::StrJoin(want, ", ", absl::PairFormatter("=")).c_str());
-    return false;
-  }
-  return true;
+  return CheckForwarded(chain.mode,
+                        absl::StrCat(ModeName(chain.mode), " (callback)"),
+                        status, reply);
 }
 
 std::vector<ScaleLoad> RunScaleLoad(const CallbackChains& chains,

@@ -15,9 +15,6 @@ namespace gls {
 namespace interceptors_internal {
 namespace {
 
-// gRPC's metadata limit counts each entry as name + value + 32 bytes.
-constexpr size_t kEntryOverhead =
-    session_internal::BackwardValues::kEntryOverhead;
 constexpr size_t kMaxNamedInLog = 5;
 
 }  // namespace
@@ -53,7 +50,7 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
       stats_internal::Add(stats_internal::Counter::kDroppedInvalid);
       continue;
     }
-    const size_t cost = name.size() + value.size() + kEntryOverhead;
+    const size_t cost = HeaderEntrySize(name, value);
     if (used + cost > max_bytes) {
       over_budget.push_back(absl::StrCat(QuoteForLog(name), " (value ",
                                          value.size(), " bytes, cost ", cost,

@@ -13,6 +13,7 @@
 #include <grpcpp/support/string_ref.h>
 
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <string>
 #include <vector>
@@ -48,6 +49,12 @@ Context IncomingContext(const IncomingMetadata& metadata, absl::Time deadline,
 
 // True if gRPC would accept `name: value` as custom metadata.
 bool IsLegalHeader(absl::string_view name, absl::string_view value);
+
+// HTTP/2's size of one header entry, as gRPC's metadata limit counts it:
+// name + value + 32 bytes.
+inline size_t HeaderEntrySize(absl::string_view name, absl::string_view value) {
+  return name.size() + value.size() + 32;
+}
 
 }  // namespace interceptors_internal
 }  // namespace gls

@@ -100,11 +100,6 @@ OutgoingPolicy MakeOutgoingPolicy(size_t max_added_bytes,
                                   const std::vector<std::string>& strip,
                                   std::vector<std::string>* errors);
 
-// HTTP/2's size of one header entry, as gRPC's metadata limit counts it.
-inline size_t HeaderEntrySize(absl::string_view name, absl::string_view value) {
-  return name.size() + value.size() + 32;
-}
-
 // What RewriteCall added beyond the caller's own headers and what it left out.
 struct OutgoingReport {
   std::vector<std::pair<std::string, size_t>> over_budget;  // name, size
