@@ -18,6 +18,7 @@
 #include "gls/session/internal/mutex_lock.h"
 #include "gls/session/internal/recycling_allocator.h"
 #include "gls/session/internal/session_access.h"
+#include "gls/session/internal/steady_time.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
 #include "gls/session/session_manager.h"
@@ -117,7 +118,7 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
             *methods->GetRecvTrailingMetadata(), session_,
             config_ == nullptr ? kDefaultMaxBackwardBytes
                                : config_->max_backward_bytes,
-            method());
+            info_->method());
         if (n > 0 && stats_internal::TraceEnabled()) {
           stats_internal::Trace(absl::StrCat("backward ", QuoteForLog(method()),
                                              ": received ", n, " value(s)"));
@@ -213,7 +214,7 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
     // enforced by cancelling the call then (gRPC fixes a call's deadline
     // before interceptors run).
     if (result.ctx.deadline() < cur.deadline()) {
-      call_deadline_ = result.ctx.deadline();
+      call_deadline_ = session_internal::SteadyFromTime(result.ctx.deadline());
     }
     interceptors_internal::RewriteCall(prev, cur, result.ctx, result.backup,
                                        config_->policy, metadata, &report);
@@ -245,7 +246,7 @@ class BackupInterceptor final : public grpc::experimental::Interceptor {
   const Config* const config_;  // null: pass-through
   const Mode mode_;
   const Session session_;
-  absl::Time call_deadline_ = absl::InfiniteFuture();
+  session_internal::SteadyTime call_deadline_ = session_internal::kNoDeadline;
   grpc_call* registered_ = nullptr;  // registered with session_
 };
 

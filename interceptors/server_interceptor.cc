@@ -6,10 +6,13 @@
 #include <atomic>
 #include <cstddef>
 #include <string>
+#include <typeinfo>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "gls/interceptors/internal/backward.h"
+#include "gls/interceptors/internal/grpc_deadline.h"
 #include "gls/interceptors/internal/metadata.h"
 #include "gls/interceptors/internal/request_registry.h"
 #include "gls/interceptors/internal/w3c_incoming.h"
@@ -106,7 +109,7 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
       session_internal::tls_current.store(prev_binding_,
                                           std::memory_order_relaxed);
     }
-    SessionAccess::DetachPoller(session_);
+    DetachPoller();
     interceptors_internal::ForgetRequestSessions(info_->server_context());
     SessionAccess::Seal(session_);
     session_.End();
@@ -131,10 +134,10 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
       status_sent_.store(true, std::memory_order_release);
-      SessionAccess::DetachPoller(session_);
+      DetachPoller();
       interceptors_internal::AddBackwardTrailers(
           session_, config_->forward_backward, config_->max_backward_bytes,
-          config_->strip_backward, method(),
+          config_->strip_backward, info_->method(),
           *methods->GetSendTrailingMetadata());
     }
     if (methods->QueryInterceptionHookPoint(
@@ -160,6 +163,36 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
   }
 
   void Bind(grpc::experimental::InterceptorBatchMethods* methods) {
+    Capture(methods);
+    session_internal::BorrowedScope scope(&session_);
+    prev_binding_ = scope.prev();
+    methods->Proceed();  // the handler runs in here; `this` may be gone after
+  }
+
+  // Whether `ctx` is a callback service's. gRPC makes the contexts itself:
+  // exactly grpc::ServerContext (sync and completion-queue services) or
+  // grpc::CallbackServerContext (callback services; a subclass of it only
+  // from a user's ContextAllocator). Comparing the exact type is a few
+  // instructions; a dynamic_cast, which walks the class hierarchy, is ~180.
+  static bool IsCallbackContext(const grpc::ServerContextBase& ctx) {
+    const std::type_info& type = typeid(ctx);
+    if (type == typeid(grpc::ServerContext)) return false;
+    if (type == typeid(grpc::CallbackServerContext)) return true;
+    return dynamic_cast<const grpc::CallbackServerContext*>(&ctx) != nullptr;
+  }
+
+  // Once: at the status, or at the end of a call that never sent one.
+  void DetachPoller() {
+    if (!poller_attached_) return;
+    poller_attached_ = false;
+    SessionAccess::DetachPoller(session_);
+  }
+
+  // The request's session, before its handler runs. Not inlined, so
+  // benchmarks/count_instructions.py counts it (Bind's own count would hold
+  // the handler's).
+  ABSL_ATTRIBUTE_NOINLINE void Capture(
+      grpc::experimental::InterceptorBatchMethods* methods) {
     metadata_ = methods->GetRecvInitialMetadata();
     // Whether the request carries a persistent value the strip list keeps
     // (outbound calls then may have something to restore), and how many
@@ -184,11 +217,15 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
     // A bridged persistent value becomes baggage.
     has_w3c |= has_persistent && !config_->w3c.bridge_baggage.empty();
     grpc::ServerContextBase* ctx = info_->server_context();
-    session_ = SessionAccess::NewLazy(this, FromGrpcDeadline(ctx->deadline()),
-                                      has_persistent, has_w3c);
+    // The deadline as gRPC holds it (monotonic): ctx->deadline() would read
+    // two clocks to make it wall-clock time.
+    session_ = SessionAccess::NewLazy(
+        this, interceptors_internal::SteadyFromGrpc(ctx->raw_deadline()),
+        has_persistent, has_w3c);
     // Callback services report the close by themselves.
-    if (dynamic_cast<grpc::CallbackServerContext*>(ctx) == nullptr) {
+    if (!IsCallbackContext(*ctx)) {
       SessionAccess::AttachPoller(session_, this);
+      poller_attached_ = true;
     }
     stats_internal::Add(stats_internal::Counter::kRequestsBound);
     if (stripped > 0) {
@@ -201,9 +238,6 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
               ? ""
               : absl::StrCat("; stripped ", stripped, " persistent value(s)")));
     }
-    session_internal::BorrowedScope scope(&session_);
-    prev_binding_ = scope.prev();
-    methods->Proceed();  // the handler runs in here; `this` may be gone after
   }
 
   // CancelPoller: asked by the cancel watcher until DetachPoller. Sync
@@ -248,6 +282,9 @@ class BackupInterceptor final : public grpc::experimental::Interceptor,
   const interceptors_internal::IncomingMetadata* metadata_ = nullptr;
   const Session* prev_binding_ = nullptr;
   std::atomic<bool> status_sent_{false};
+  // Attached by Capture, detached once by DetachPoller (hooks and the
+  // destructor do not run concurrently).
+  bool poller_attached_ = false;
   Session session_;
 };
 

@@ -1,6 +1,7 @@
 #include "gls/session/internal/cancel_targets.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace gls {
 namespace session_internal {
@@ -13,7 +14,7 @@ namespace {
 // status whichever comes first. The slack covers the client's deadline firing
 // a little before the server's view of it (the timeout counted from the
 // headers' arrival: measured up to 2 ms on loopback, more under load).
-constexpr absl::Duration kDeadlineSlack = absl::Milliseconds(100);
+constexpr std::chrono::milliseconds kDeadlineSlack{100};
 
 absl::Status RequestDeadlinePassed() {
   return absl::DeadlineExceededError(
@@ -43,8 +44,8 @@ bool CancelTargets::Add(const CancelTarget& target) {
   if (target.ops->registration_holds_ref()) target.ops->Ref(target.call);
   targets_.push_back(target);
   if (!watch_node_.listed() &&
-      (poller_ != nullptr || deadline_ != absl::InfiniteFuture() ||
-       target.deadline != absl::InfiniteFuture())) {
+      (poller_ != nullptr || deadline_ != kNoDeadline ||
+       target.deadline != kNoDeadline)) {
     StartWatching(&watch_node_);
   }
   return true;
@@ -75,7 +76,8 @@ std::vector<bool> CancelTargets::HoldRef() const {
 }
 
 size_t CancelTargets::Cancel(absl::Status why) {
-  if (absl::IsCancelled(why) && absl::Now() >= deadline_ - kDeadlineSlack) {
+  if (absl::IsCancelled(why) && deadline_ != kNoDeadline &&
+      SteadyNow() >= deadline_ - kDeadlineSlack) {
     why = RequestDeadlinePassed();  // see kDeadlineSlack
   }
   absl::InlinedVector<CancelTarget, 4> hold;
@@ -117,7 +119,7 @@ void CancelTargets::DetachPoller() {
   }
 }
 
-size_t CancelTargets::WatchPass(absl::Time now, bool poll) {
+size_t CancelTargets::WatchPass(SteadyTime now, bool poll) {
   CancelPoller* poller = nullptr;
   {
     SpinLockHolder hold(&lock_);
@@ -152,7 +154,7 @@ size_t CancelTargets::WatchPass(absl::Time now, bool poll) {
       if (t.deadline <= now) {
         t.ops->Ref(t.call);
         due.push_back(t);
-        t.deadline = absl::InfiniteFuture();  // fires once
+        t.deadline = kNoDeadline;  // fires once
       }
     }
   }
@@ -167,9 +169,9 @@ size_t CancelTargets::WatchPass(absl::Time now, bool poll) {
   // Unlisted once nothing is left to watch for; a later call lists it again.
   SpinLockHolder hold(&lock_);
   bool needed = !targets_.empty() && status_.ok() &&
-                (poller_ != nullptr || deadline_ != absl::InfiniteFuture());
+                (poller_ != nullptr || deadline_ != kNoDeadline);
   for (const CancelTarget& t : targets_) {
-    if (t.deadline != absl::InfiniteFuture()) needed = true;
+    if (t.deadline != kNoDeadline) needed = true;
   }
   if (!needed && watch_node_.listed()) StopWatching(&watch_node_);
   return cancelled;

@@ -119,7 +119,7 @@ class Watcher {
           }
         }
       }
-      const absl::Time now = absl::Now();
+      const SteadyTime now = SteadyNow();
       for (const auto& [session, poll] : sessions) {
         SessionAccess::WatchPass(session, now, poll);
       }

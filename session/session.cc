@@ -46,7 +46,7 @@ static_assert(sizeof(SessionState) + sizeof(void*) + 2 * sizeof(int32_t) <=
                   kRecycledBlockSize,
               "a session state no longer fits a recycled block");
 
-Session SessionAccess::NewLazy(const ContextSource* source, absl::Time deadline,
+Session SessionAccess::NewLazy(const ContextSource* source, SteadyTime deadline,
                                bool has_persistent, bool has_w3c) {
   Session session;
   session.state_ = std::allocate_shared<SessionState>(
@@ -73,7 +73,7 @@ void SessionAccess::Seal(const Session& session) {
 absl::Time SessionAccess::Deadline(const Session& session) {
   return session.state_ == nullptr || session.detached_
              ? absl::InfiniteFuture()
-             : session.state_->deadline();
+             : TimeFromSteady(session.state_->deadline());
 }
 
 bool SessionAccess::Cancellable(const Session& session) {
@@ -128,7 +128,7 @@ Session SessionAccess::LockState(SessionState* state) {
   return session;
 }
 
-size_t SessionAccess::WatchPass(const Session& session, absl::Time now,
+size_t SessionAccess::WatchPass(const Session& session, SteadyTime now,
                                 bool poll) {
   return Cancellable(session) ? session.state_->cancel().WatchPass(now, poll)
                               : 0;

@@ -67,7 +67,7 @@ CancelTarget Target(FakeCall* call,
   CancelTarget target;
   target.call = call;
   target.ops = &kCanceller;
-  target.deadline = deadline;
+  target.deadline = session_internal::SteadyFromTime(deadline);
   return target;
 }
 

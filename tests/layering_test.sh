@@ -12,8 +12,9 @@ cd "$1"
 layer() {
   case "$1" in
     # 0 support: logging, counters, locks, recycled blocks, thread-creation
-    # control.
+    # control, steady-clock deadlines.
     session/log.* | session/stats.* | session/no_inherit.* | \
+      session/steady_time.cc | session/internal/steady_time.h | \
       session/recycling_allocator.cc | session/internal/spin_lock.h | \
       session/internal/mutex_lock.h | session/internal/recycling_allocator.h | \
       session/internal/lazy_ptr.h | session/internal/inherit_block.h)

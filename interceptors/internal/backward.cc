@@ -22,8 +22,7 @@ constexpr size_t kMaxNamedInLog = 5;
 size_t AddBackwardTrailers(const Session& session, bool forward_received,
                            size_t max_bytes,
                            const std::vector<std::string>& strip,
-                           absl::string_view method,
-                           OutgoingMetadata& trailers) {
+                           const char* method, OutgoingMetadata& trailers) {
   using session_internal::SessionAccess;
   std::vector<std::pair<std::string, std::string>> values =
       SessionAccess::BackwardToSend(session);
@@ -60,7 +59,7 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
     }
     used += cost;
     if (stats_internal::TraceEnabled()) {
-      stats_internal::Trace(absl::StrCat("backward ", QuoteForLog(method),
+      stats_internal::Trace(absl::StrCat("backward ", QuoteForLog(MethodName(method)),
                                          ": sends ", QuoteForLog(name)));
     }
     trailers.emplace(std::move(name), value);
@@ -69,7 +68,7 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
   stats_internal::Add(stats_internal::Counter::kBackwardValuesCarried, added);
   if (!over_budget.empty() || !invalid.empty()) {
     std::string line =
-        absl::StrCat("backward values of ", QuoteForLog(method), ": dropped");
+        absl::StrCat("backward values of ", QuoteForLog(MethodName(method)), ": dropped");
     auto name_some = [&](const char* what, const std::vector<std::string>& v) {
       if (v.empty()) return;
       absl::StrAppend(&line, " ", v.size(), " ", what, ":");
@@ -106,7 +105,7 @@ std::map<std::string, std::string> ParseBackward(
 }
 
 size_t CollectBackward(const IncomingMetadata& trailers, const Session& session,
-                       size_t max_bytes, absl::string_view method) {
+                       size_t max_bytes, const char* method) {
   std::map<std::string, std::string> values = ParseBackward(trailers);
   size_t kept = 0;
   std::vector<std::string> over_budget;
@@ -128,7 +127,7 @@ size_t CollectBackward(const IncomingMetadata& trailers, const Session& session,
     stats_internal::Add(stats_internal::Counter::kDroppedByBudget,
                         over_budget.size());
     std::string line =
-        absl::StrCat("backward values received on ", QuoteForLog(method),
+        absl::StrCat("backward values received on ", QuoteForLog(MethodName(method)),
                      ": dropped ", over_budget.size(), " over the budget:");
     for (size_t i = 0; i < over_budget.size() && i < kMaxNamedInLog; ++i) {
       absl::StrAppend(&line, i == 0 ? " " : ", ", over_budget[i]);

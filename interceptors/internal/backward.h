@@ -9,11 +9,11 @@
 // Example:
 //
 //   // Server, before sending the status:
-//   AddBackwardTrailers(session, /*forward_received=*/true, 4096, method,
-//                       *methods->GetSendTrailingMetadata());
+//   AddBackwardTrailers(session, /*forward_received=*/true, 4096, strip,
+//                       info->method(), *methods->GetSendTrailingMetadata());
 //   // Client, after receiving it:
 //   CollectBackward(*methods->GetRecvTrailingMetadata(), session, 4096,
-//                   method);
+//                   info->method());
 //
 // Thread-safety: functions are thread-safe.
 
@@ -42,8 +42,7 @@ namespace interceptors_internal {
 size_t AddBackwardTrailers(const Session& session, bool forward_received,
                            size_t max_bytes,
                            const std::vector<std::string>& strip,
-                           absl::string_view method,
-                           OutgoingMetadata& trailers);
+                           const char* method, OutgoingMetadata& trailers);
 
 // The backward values in `trailers` (header -> canonical key), skipping
 // empty keys and values gRPC would reject.
@@ -55,10 +54,11 @@ std::map<std::string, std::string> ParseBackward(
 // value received again replaces its key's earlier one and its cost; cost:
 // header name + value + 32 bytes). Values that do not fit are dropped,
 // counted (dropped_by_budget) and logged in one line naming each header with
-// its value's length and its cost, never the value; `method` names the call.
+// its value's length and its cost, never the value; `method` names the call
+// (gRPC's form: may be null; read only to log).
 // Returns how many were recorded.
 size_t CollectBackward(const IncomingMetadata& trailers, const Session& session,
-                       size_t max_bytes, absl::string_view method);
+                       size_t max_bytes, const char* method);
 
 }  // namespace interceptors_internal
 }  // namespace gls

@@ -32,6 +32,11 @@ inline absl::string_view View(grpc::string_ref s) {
   return absl::string_view(s.data(), s.size());
 }
 
+// A method name as gRPC's RPC infos hold it (null for none).
+inline absl::string_view MethodName(const char* method) {
+  return method == nullptr ? absl::string_view() : absl::string_view(method);
+}
+
 // gRPC's "no deadline" (time_point::max()) becomes absl::InfiniteFuture().
 absl::Time FromGrpcDeadline(std::chrono::system_clock::time_point deadline);
 

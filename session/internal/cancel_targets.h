@@ -33,10 +33,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
-#include "absl/time/time.h"
 #include "gls/session/internal/cancel_watcher.h"
 #include "gls/session/internal/cancellation.h"
 #include "gls/session/internal/spin_lock.h"
+#include "gls/session/internal/steady_time.h"
 
 namespace gls {
 namespace session_internal {
@@ -44,8 +44,8 @@ namespace session_internal {
 class CancelTargets {
  public:
   // `owner` is the session state the cancel watcher finds through this
-  // object's watch node; `deadline` is the request's.
-  CancelTargets(SessionState* owner, absl::Time deadline)
+  // object's watch node; `deadline` is the request's (kNoDeadline: none).
+  CancelTargets(SessionState* owner, SteadyTime deadline)
       : deadline_(deadline), watch_node_(owner) {}
   CancelTargets(const CancelTargets&) = delete;
   CancelTargets& operator=(const CancelTargets&) = delete;
@@ -54,7 +54,7 @@ class CancelTargets {
   ~CancelTargets();
 
   // The request's deadline.
-  absl::Time deadline() const { return deadline_; }
+  SteadyTime deadline() const { return deadline_; }
   // Whether the session was cancelled (one acquire load).
   bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
   // OK, or the status the session was cancelled with.
@@ -84,10 +84,10 @@ class CancelTargets {
   // attached, cancels the session if its deadline passed, cancels targets
   // whose own deadline passed, and unlists the session once nothing is left
   // to watch for. Returns how many calls were cancelled.
-  size_t WatchPass(absl::Time now, bool poll) ABSL_LOCKS_EXCLUDED(lock_);
+  size_t WatchPass(SteadyTime now, bool poll) ABSL_LOCKS_EXCLUDED(lock_);
 
  private:
-  const absl::Time deadline_;
+  const SteadyTime deadline_;
   mutable SpinLock lock_;  // packed with cancelled_
   std::atomic<bool> cancelled_{false};
   absl::Status status_ ABSL_GUARDED_BY(lock_);

@@ -28,7 +28,7 @@
 #define GLS_SESSION_INTERNAL_CANCELLATION_H_
 
 #include "absl/status/status.h"
-#include "absl/time/time.h"
+#include "gls/session/internal/steady_time.h"
 
 namespace gls {
 namespace session_internal {
@@ -69,8 +69,8 @@ struct CancelTarget {
   void* call = nullptr;
   const CallCanceller* ops = nullptr;
   // The call's own bound beyond the request's deadline (the deadline of the
-  // context a BackupHandler returned); InfiniteFuture for none.
-  absl::Time deadline = absl::InfiniteFuture();
+  // context a BackupHandler returned); kNoDeadline for none.
+  SteadyTime deadline = kNoDeadline;
 };
 
 // Asks whether the request behind a session was cancelled.

@@ -41,6 +41,7 @@
 #include "absl/time/time.h"
 #include "gls/session/internal/cancellation.h"
 #include "gls/session/internal/context_source.h"
+#include "gls/session/internal/steady_time.h"
 #include "gls/session/session.h"
 
 namespace gls {
@@ -53,11 +54,12 @@ struct SessionAccess {
   static void RemoveInheritor(const Session& session, int64_t tid);
 
   // A new, valid session whose context is built from `source` on first read.
-  // `deadline` is the request's, readable without building (Deadline());
-  // `has_persistent` says whether the context will hold a persistent value
-  // (HasPersistent()), `has_w3c` whether it may hold W3C context (HasW3c()). Session states are recycled per thread: in steady
-  // state this allocates nothing.
-  static Session NewLazy(const ContextSource* source, absl::Time deadline,
+  // `deadline` is the request's on the steady clock (kNoDeadline: none),
+  // readable without building (Deadline()); `has_persistent` says whether
+  // the context will hold a persistent value (HasPersistent()), `has_w3c`
+  // whether it may hold W3C context (HasW3c()). Session states are recycled
+  // per thread: in steady state this allocates nothing.
+  static Session NewLazy(const ContextSource* source, SteadyTime deadline,
                          bool has_persistent, bool has_w3c);
   // True if `session`'s context holds a persistent value, without building
   // it: calls made under it may have something to restore.
@@ -73,7 +75,7 @@ struct SessionAccess {
   // Idempotent; a no-op for sessions that were not lazy.
   static void Seal(const Session& session);
   // The request's deadline (infinite for the empty session), without building
-  // the context.
+  // the context: converted from the steady clock, so it reads the clocks.
   static absl::Time Deadline(const Session& session);
   // If `session`'s context has not been built and its source is attached,
   // calls `fn(source)` under the session's lock and returns true; else
@@ -126,7 +128,7 @@ struct SessionAccess {
   // poller is attached, cancels it if its deadline passed, cancels targets
   // whose own deadline passed, and unlists it once nothing is left to watch
   // for. Returns how many calls were cancelled.
-  static size_t WatchPass(const Session& session, absl::Time now, bool poll);
+  static size_t WatchPass(const Session& session, SteadyTime now, bool poll);
 
   // Backward values. The ones a handler set, to send in its response, as
   // (canonical key, value) pairs.

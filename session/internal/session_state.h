@@ -38,6 +38,7 @@
 #include "gls/session/internal/inheritors.h"
 #include "gls/session/internal/lazy_context.h"
 #include "gls/session/internal/lazy_ptr.h"
+#include "gls/session/internal/steady_time.h"
 #include "gls/session/internal/value_table.h"
 
 namespace gls {
@@ -49,10 +50,10 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
   explicit SessionState(Context context)
       : has_persistent_(!context.persistent().empty()),
         has_w3c_(context.trace().valid() || !context.baggage().empty()),
-        cancel_(this, context.deadline()),
+        cancel_(this, SteadyFromTime(context.deadline())),
         context_(std::move(context)) {}
   // A session whose context is built from `source` on first read.
-  SessionState(const ContextSource* source, absl::Time deadline,
+  SessionState(const ContextSource* source, SteadyTime deadline,
                bool has_persistent, bool has_w3c)
       : has_persistent_(has_persistent),
         has_w3c_(has_w3c),
@@ -66,7 +67,8 @@ class SessionState : public std::enable_shared_from_this<SessionState> {
   const Context& context() const { return context_.Get(); }
   LazyContext& lazy_context() { return context_; }
   const LazyContext& lazy_context() const { return context_; }
-  absl::Time deadline() const { return cancel_.deadline(); }
+  // The request's deadline on the steady clock (kNoDeadline: none).
+  SteadyTime deadline() const { return cancel_.deadline(); }
   bool has_persistent() const { return has_persistent_; }
   bool has_w3c() const { return has_w3c_; }
 
