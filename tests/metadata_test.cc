@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "gls/session/metainfo.h"
 #include "gtest/gtest.h"
 
@@ -41,16 +42,41 @@ TEST(IsLegalHeaderTest, AgreesWithGrpcForEveryByte) {
           << b;
     }
   }
-  // Every byte at every position of a value longer than 8 bytes (the check
-  // takes eight bytes at a time), next to printable and to extreme bytes.
-  for (int b = 0; b < 256; ++b) {
-    for (size_t pos = 0; pos < 19; ++pos) {
-      for (char fill : {'a', ' ', '~'}) {
-        std::string value(19, fill);
-        value[pos] = static_cast<char>(b);
-        EXPECT_EQ(IsLegalHeader("x-a", value), GrpcAccepts("x-a", value))
-            << b << " at " << pos;
+  // Every byte at every position of values of 1 to 19 bytes (the check
+  // takes eight bytes at a time, the last word overlapping, a short value
+  // padded), next to printable and to extreme bytes.
+  for (size_t size = 1; size <= 19; ++size) {
+    for (int b = 0; b < 256; ++b) {
+      for (size_t pos = 0; pos < size; ++pos) {
+        for (char fill : {'a', ' ', '~'}) {
+          std::string value(size, fill);
+          value[pos] = static_cast<char>(b);
+          EXPECT_EQ(IsLegalHeader("x-a", value), GrpcAccepts("x-a", value))
+              << b << " at " << pos << " of " << size;
+        }
       }
+    }
+  }
+  // Metainfo names (checked past their prefix only): every byte at every
+  // position of the key, and the prefixes in other spellings.
+  for (const std::string& prefix :
+       {std::string(kPersistentPrefix), std::string(kTransientPrefix)}) {
+    for (int b = 0; b < 256; ++b) {
+      for (size_t pos = 0; pos < 5; ++pos) {
+        std::string name = prefix + "tenant";
+        name[prefix.size() + pos] = static_cast<char>(b);
+        for (const std::string& n : {name, name + "-bin"}) {
+          EXPECT_EQ(IsLegalHeader(n, "v\x01"), GrpcAccepts(n, "v\x01"))
+              << b << " at " << pos;
+          EXPECT_EQ(IsLegalHeader(n, "v"), GrpcAccepts(n, "v"))
+              << b << " at " << pos;
+        }
+      }
+    }
+    for (const std::string& name :
+         {prefix, prefix + "-bin", absl::AsciiStrToUpper(prefix) + "a",
+          prefix.substr(0, prefix.size() - 1) + "_a"}) {
+      EXPECT_EQ(IsLegalHeader(name, "v"), GrpcAccepts(name, "v")) << name;
     }
   }
   for (const std::string& name :

@@ -41,9 +41,14 @@ inline absl::string_view MethodName(const char* method) {
 absl::Time FromGrpcDeadline(std::chrono::system_clock::time_point deadline);
 
 // True if `name` is a persistent metainfo header whose canonical key is in
-// `strip` (canonical keys, sorted). Allocates only when `strip` is not empty.
-bool IsStrippedPersistent(absl::string_view name,
-                          const std::vector<std::string>& strip);
+// `strip` (canonical keys, sorted). Allocates only when `strip` is not empty;
+// inline, so the common empty list costs no call (it runs per header).
+bool IsStrippedPersistentSlow(absl::string_view name,
+                              const std::vector<std::string>& strip);
+inline bool IsStrippedPersistent(absl::string_view name,
+                                 const std::vector<std::string>& strip) {
+  return !strip.empty() && IsStrippedPersistentSlow(name, strip);
+}
 
 // The backup context of an incoming request (transient -> upstream), without
 // gRPC's own headers and HTTP/2 pseudo headers, and without the persistent

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 #include <string>
+#include <tuple>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
@@ -156,7 +157,9 @@ class Emitter {
       added_ += size;
       ++report_.added;
     }
-    metadata_.emplace(std::move(name), std::string(value));
+    metadata_.emplace(std::piecewise_construct,
+                      std::forward_as_tuple(std::move(name)),
+                      std::forward_as_tuple(value.data(), value.size()));
   }
 
   // Charges `size` bytes of what gls adds, if they fit the budget.
@@ -520,6 +523,13 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
   if (!std::is_sorted(persistent.begin(), persistent.end(), KeyOrder)) {
     std::stable_sort(persistent.begin(), persistent.end(), KeyOrder);
   }
+  // Whether the call carries a persistent value itself: those of a
+  // canonical call are in wire form, adjacent in gRPC's name order (a fresh
+  // ClientContext carries none, and the lookups per value are skipped).
+  const auto first_own = metadata.lower_bound(std::string(kPersistentPrefix));
+  const bool call_has_persistent =
+      first_own != metadata.end() &&
+      absl::StartsWith(first_own->first, kPersistentPrefix);
   for (size_t i = 0; i < persistent.size(); ++i) {
     PersistentValue& v = persistent[i];
     if (v.name.empty()) continue;  // a later value of a key taken already
@@ -531,7 +541,7 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
     }
     // The call's own value wins (every persistent header of a canonical call
     // is in wire form: one lookup).
-    if (metadata.count(v.wire) > 0) continue;
+    if (call_has_persistent && metadata.count(v.wire) > 0) continue;
     if (IsStrippedPersistent(v.name, policy.strip_persistent)) {
       ++report->stripped;
       continue;
