@@ -134,6 +134,11 @@ size_t SessionAccess::WatchPass(const Session& session, SteadyTime now,
                               : 0;
 }
 
+bool SessionAccess::HasBackward(const Session& session) {
+  return session.state_ != nullptr &&
+         session.state_->backward().get() != nullptr;
+}
+
 std::vector<std::pair<std::string, std::string>> SessionAccess::BackwardToSend(
     const Session& session) {
   std::vector<std::pair<std::string, std::string>> out;

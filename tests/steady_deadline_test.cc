@@ -106,8 +106,7 @@ struct SeenDeadlines {
 };
 
 void Record(const grpc::ServerContextBase& context, SeenDeadlines* seen) {
-  seen->session =
-      session_internal::SessionAccess::Deadline(CurSession());
+  seen->session = session_internal::SessionAccess::Deadline(CurSession());
   seen->grpc = interceptors_internal::FromGrpcDeadline(context.deadline());
 }
 

@@ -24,6 +24,8 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
                            const std::vector<std::string>& strip,
                            const char* method, OutgoingMetadata& trailers) {
   using session_internal::SessionAccess;
+  // Most requests have none: set or received, they would be in the session.
+  if (!SessionAccess::HasBackward(session)) return 0;
   std::vector<std::pair<std::string, std::string>> values =
       SessionAccess::BackwardToSend(session);
   if (forward_received) {
@@ -59,7 +61,8 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
     }
     used += cost;
     if (stats_internal::TraceEnabled()) {
-      stats_internal::Trace(absl::StrCat("backward ", QuoteForLog(MethodName(method)),
+      stats_internal::Trace(absl::StrCat("backward ",
+                                         QuoteForLog(MethodName(method)),
                                          ": sends ", QuoteForLog(name)));
     }
     trailers.emplace(std::move(name), value);
@@ -67,8 +70,8 @@ size_t AddBackwardTrailers(const Session& session, bool forward_received,
   }
   stats_internal::Add(stats_internal::Counter::kBackwardValuesCarried, added);
   if (!over_budget.empty() || !invalid.empty()) {
-    std::string line =
-        absl::StrCat("backward values of ", QuoteForLog(MethodName(method)), ": dropped");
+    std::string line = absl::StrCat(
+        "backward values of ", QuoteForLog(MethodName(method)), ": dropped");
     auto name_some = [&](const char* what, const std::vector<std::string>& v) {
       if (v.empty()) return;
       absl::StrAppend(&line, " ", v.size(), " ", what, ":");
@@ -107,6 +110,7 @@ std::map<std::string, std::string> ParseBackward(
 size_t CollectBackward(const IncomingMetadata& trailers, const Session& session,
                        size_t max_bytes, const char* method) {
   std::map<std::string, std::string> values = ParseBackward(trailers);
+  if (values.empty()) return 0;  // most responses carry none
   size_t kept = 0;
   std::vector<std::string> over_budget;
   for (auto& [key, value] : values) {
@@ -126,9 +130,9 @@ size_t CollectBackward(const IncomingMetadata& trailers, const Session& session,
   if (!over_budget.empty()) {
     stats_internal::Add(stats_internal::Counter::kDroppedByBudget,
                         over_budget.size());
-    std::string line =
-        absl::StrCat("backward values received on ", QuoteForLog(MethodName(method)),
-                     ": dropped ", over_budget.size(), " over the budget:");
+    std::string line = absl::StrCat(
+        "backward values received on ", QuoteForLog(MethodName(method)),
+        ": dropped ", over_budget.size(), " over the budget:");
     for (size_t i = 0; i < over_budget.size() && i < kMaxNamedInLog; ++i) {
       absl::StrAppend(&line, i == 0 ? " " : ", ", over_budget[i]);
     }

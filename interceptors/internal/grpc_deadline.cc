@@ -31,8 +31,7 @@ int64_t MeasureOffsetNs() {
             .count();
     if (after - before < best_width) {
       best_width = after - before;
-      const int64_t grpc_ns =
-          grpc_now.tv_sec * 1000000000 + grpc_now.tv_nsec;
+      const int64_t grpc_ns = grpc_now.tv_sec * 1000000000 + grpc_now.tv_nsec;
       offset = before + (after - before) / 2 - grpc_ns;
     }
   }

@@ -53,8 +53,8 @@ struct NameByteTable {
   bool legal[256] = {};
   constexpr NameByteTable() {
     for (int c = 0; c < 256; ++c) {
-      legal[c] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                 c == '-' || c == '_' || c == '.';
+      legal[c] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                 c == '_' || c == '.';
     }
   }
 };

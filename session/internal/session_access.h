@@ -130,8 +130,11 @@ struct SessionAccess {
   // for. Returns how many calls were cancelled.
   static size_t WatchPass(const Session& session, SteadyTime now, bool poll);
 
-  // Backward values. The ones a handler set, to send in its response, as
-  // (canonical key, value) pairs.
+  // Backward values. Whether `session` holds any (set or received): one
+  // load, for the per-request paths to skip the rest.
+  static bool HasBackward(const Session& session);
+  // The ones a handler set, to send in its response, as (canonical key,
+  // value) pairs.
   static std::vector<std::pair<std::string, std::string>> BackwardToSend(
       const Session& session);
   // Records a backward value an outbound call received (key canonical) if
