@@ -1,5 +1,6 @@
 #include "gls/session/baggage.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 
@@ -144,20 +145,29 @@ std::string CanonicalBaggageProperties(absl::string_view properties) {
   return out;
 }
 
-std::string PercentEncodeBaggageValue(absl::string_view value) {
+namespace {
+
+// Appends `value` percent-encoded to `*out`.
+void AppendPercentEncoded(absl::string_view value, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(value.size());
   for (char c : value) {
     const unsigned char u = static_cast<unsigned char>(c);
     if (kBytes.octet[u] && c != '%') {
-      out.push_back(c);
+      out->push_back(c);
     } else {
-      out.push_back('%');
-      out.push_back(kHex[u >> 4]);
-      out.push_back(kHex[u & 0x0f]);
+      out->push_back('%');
+      out->push_back(kHex[u >> 4]);
+      out->push_back(kHex[u & 0x0f]);
     }
   }
+}
+
+}  // namespace
+
+std::string PercentEncodeBaggageValue(absl::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  AppendPercentEncoded(value, &out);
   return out;
 }
 
@@ -185,6 +195,11 @@ bool PercentDecodeBaggageValue(absl::string_view encoded, std::string* out) {
 
 size_t ParseBaggage(absl::string_view header, Baggage* baggage) {
   size_t dropped = 0;
+  // Room for the members at once (a hint only, so capped: a hostile header
+  // of commas does not make a large allocation).
+  const size_t commas =
+      static_cast<size_t>(std::count(header.begin(), header.end(), ','));
+  baggage->reserve(baggage->size() + std::min(commas + 1, kMinBaggageMembers));
   for (absl::string_view member : absl::StrSplit(header, ',')) {
     member = TrimOws(member);
     if (member.empty()) continue;
@@ -213,14 +228,21 @@ const BaggageEntry* FindBaggage(const Baggage& baggage, absl::string_view key) {
   return nullptr;
 }
 
-std::string EncodeBaggageMember(const BaggageEntry& entry) {
-  std::string out = entry.key;
-  out.push_back('=');
-  out += PercentEncodeBaggageValue(entry.value);
+void AppendBaggageMember(const BaggageEntry& entry, std::string* out) {
+  out->reserve(out->size() + entry.key.size() + 1 + entry.value.size() +
+               (entry.properties.empty() ? 0 : 1 + entry.properties.size()));
+  out->append(entry.key);
+  out->push_back('=');
+  AppendPercentEncoded(entry.value, out);
   if (!entry.properties.empty()) {
-    out.push_back(';');
-    out += entry.properties;
+    out->push_back(';');
+    out->append(entry.properties);
   }
+}
+
+std::string EncodeBaggageMember(const BaggageEntry& entry) {
+  std::string out;
+  AppendBaggageMember(entry, &out);
   return out;
 }
 
@@ -228,7 +250,7 @@ std::string EncodeBaggage(const Baggage& baggage) {
   std::string out;
   for (const BaggageEntry& e : baggage) {
     if (!out.empty()) out.push_back(',');
-    out += EncodeBaggageMember(e);
+    AppendBaggageMember(e, &out);
   }
   return out;
 }

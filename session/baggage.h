@@ -93,6 +93,8 @@ bool PercentDecodeBaggageValue(absl::string_view encoded, std::string* out);
 
 // One list-member on the wire: key=encoded-value[;properties].
 std::string EncodeBaggageMember(const BaggageEntry& entry);
+// The same, appended to `*out` (no string of its own).
+void AppendBaggageMember(const BaggageEntry& entry, std::string* out);
 
 // The header for `baggage`: its members joined by ','. Empty for none.
 std::string EncodeBaggage(const Baggage& baggage);

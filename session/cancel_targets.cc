@@ -76,8 +76,10 @@ std::vector<bool> CancelTargets::HoldRef() const {
 }
 
 size_t CancelTargets::Cancel(absl::Status why) {
+  // (now + slack, not deadline - slack: a deadline in the infinite past
+  // must not wrap.)
   if (absl::IsCancelled(why) && deadline_ != kNoDeadline &&
-      SteadyNow() >= deadline_ - kDeadlineSlack) {
+      SteadyNow() + kDeadlineSlack >= deadline_) {
     why = RequestDeadlinePassed();  // see kDeadlineSlack
   }
   absl::InlinedVector<CancelTarget, 4> hold;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 
@@ -134,7 +135,9 @@ TraceContext ParseTraceContext(absl::string_view traceparent,
 
 std::string SanitizeTraceState(absl::string_view tracestate, size_t* dropped) {
   std::string out;
-  std::vector<absl::string_view> keys;
+  out.reserve(tracestate.size());
+  // At most kMaxTraceStateMembers: in place, no allocation.
+  absl::InlinedVector<absl::string_view, kMaxTraceStateMembers> keys;
   size_t left_out = 0;
   for (absl::string_view member : absl::StrSplit(tracestate, ',')) {
     member = TrimOws(member);

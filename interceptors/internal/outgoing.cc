@@ -143,16 +143,17 @@ class Emitter {
       : policy_(policy), metadata_(metadata), report_(report) {}
 
   // `own`: the caller's call already carried this exact entry (free).
-  void Add(std::string name, absl::string_view value, bool own) {
+  // Returns whether the entry went on the call.
+  bool Add(std::string name, absl::string_view value, bool own) {
     if (!IsLegalHeader(name, value)) {
       report_.illegal.emplace_back(std::move(name), value.size());
-      return;
+      return false;
     }
     if (!own) {
       size_t size = HeaderEntrySize(name, value);
       if (added_ + size > policy_.max_added_bytes) {
         report_.over_budget.emplace_back(std::move(name), size);
-        return;
+        return false;
       }
       added_ += size;
       ++report_.added;
@@ -160,6 +161,7 @@ class Emitter {
     metadata_.emplace(std::piecewise_construct,
                       std::forward_as_tuple(std::move(name)),
                       std::forward_as_tuple(value.data(), value.size()));
+    return true;
   }
 
   // Charges `size` bytes of what gls adds, if they fit the budget.
@@ -236,8 +238,10 @@ void EmitBaggage(const std::vector<BaggageToAdd>& members, Emitter& emit,
     return;
   }
   std::string header = TakeBaggage(metadata);
+  std::string member;  // reused: its buffer is kept from member to member
   for (const BaggageToAdd& m : members) {
-    std::string member = EncodeBaggageMember(*m.entry);
+    member.clear();
+    AppendBaggageMember(*m.entry, &member);
     if (!IsLegalHeader(kBaggageHeader, member)) {
       report.illegal.emplace_back(
           absl::StrCat(kBaggageHeader, " member ", m.entry->key),
@@ -266,15 +270,16 @@ void EmitBaggage(const std::vector<BaggageToAdd>& members, Emitter& emit,
 void EmitTrace(const TraceContext& trace, bool own, bool own_tracestate,
                Emitter& emit, OutgoingMetadata& metadata,
                OutgoingReport& report) {
-  const size_t before = metadata.count(std::string(kTraceParentHeader));
-  emit.Add(std::string(kTraceParentHeader), trace.traceparent, own);
-  if (metadata.count(std::string(kTraceParentHeader)) == before) return;
+  if (!emit.Add(std::string(kTraceParentHeader), trace.traceparent, own)) {
+    return;
+  }
   if (trace.tracestate.empty()) return;
   if (own_tracestate) {
     emit.Add(std::string(kTraceStateHeader), trace.tracestate, true);
     return;
   }
   std::string kept;
+  kept.reserve(trace.tracestate.size());
   // The first member that does not fit ends the list: W3C drops a
   // tracestate's members from the end (the oldest), so none after it goes.
   bool full = false;
