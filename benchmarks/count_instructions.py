@@ -3,9 +3,10 @@
 
 Runs build/bench/benchmarks/rpc_benchmark (mode gls only) under valgrind's
 callgrind, collecting only inside gls's per-request functions (the server and
-client interceptor factories, interceptors' work outside the handler, session
-creation and sealing), and divides by the number of requests the front
-received (calls of the server factory). Instruction counts do not depend on
+client interceptor factories, binding a request before its handler, the
+interceptors' work outside the handler, session creation and sealing; from
+the callgrind file's own call graph, each function once), and divides by the
+number of requests the front received (calls of the server factory). Instruction counts do not depend on
 the machine's load.
 
 It then counts the whole chain's instructions per RPC for every mode (all
