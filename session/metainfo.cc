@@ -26,8 +26,8 @@ static_assert(kPersistentPrefix.substr(0, 5) == "rpc-p" &&
                   kBackwardPrefix.substr(0, 5) == "rpc-b",
               "prefixes differ at their fifth byte, in kPrefixes order");
 
-// True if `header` starts with `prefix` byte for byte; both at least 8 bytes
-// long (`header` longer than `prefix`). Two 8-byte loads from each (the
+// True if `header` starts with `prefix` byte for byte; `prefix` 8 to 16
+// bytes long, `header` longer than it. Two 8-byte loads from each (the
 // second overlapping the first) instead of a call to memcmp: this runs for
 // every header of every request.
 bool StartsWithExact(absl::string_view header, absl::string_view prefix) {
@@ -40,8 +40,10 @@ bool StartsWithExact(absl::string_view header, absl::string_view prefix) {
   return ((h[0] ^ p[0]) | (h[1] ^ p[1])) == 0;
 }
 static_assert(kPersistentPrefix.size() >= 8 && kTransientPrefix.size() >= 8 &&
-                  kBackwardPrefix.size() >= 8,
-              "StartsWithExact reads 8-byte words");
+                  kBackwardPrefix.size() >= 8 &&
+                  kPersistentPrefix.size() <= 16 &&
+                  kTransientPrefix.size() <= 16 && kBackwardPrefix.size() <= 16,
+              "StartsWithExact covers a prefix with two 8-byte words");
 
 MetaKind KindAndSuffix(absl::string_view header, absl::string_view* suffix) {
   // All prefixes start with "rpc-" and differ at their fifth byte; most
