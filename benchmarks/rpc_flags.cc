@@ -4,21 +4,13 @@
 
 #include "gls/benchmarks/rpc_flags.h"
 
-#include <cstdio>
-#include <cstdlib>
-#include <optional>
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
 #include "gls/benchmarks/chain_setup.h"
+#include "gls/benchmarks/flag_checks.h"
 
 ABSL_FLAG(std::vector<std::string>, modes,
           std::vector<std::string>({"plain", "manual", "gls"}),
@@ -54,74 +46,29 @@ constexpr char kUsage[] =
     "[--concurrency=1,8] [--rounds=8] [--slice_ms=400] [--warmup_ms=300] "
     "[--alloc_rounds=3] [--alloc_rpcs=1000] [--json=PATH]";
 
-[[noreturn]] void Usage(const std::string& error) {
-  std::fprintf(stderr, "rpc_benchmark: %s\n%s\n", error.c_str(), kUsage);
-  std::exit(2);
-}
-
-int AtLeast(absl::string_view flag, int value, int min) {
-  if (value < min) {
-    Usage(absl::StrCat("bad value for --", flag, ": \"", value, "\""));
-  }
-  return value;
-}
-
-int Positive(absl::string_view flag, int value) {
-  return AtLeast(flag, value, 1);
-}
-
-int PositiveInt(absl::string_view flag, absl::string_view text) {
-  int value = 0;
-  if (!absl::SimpleAtoi(text, &value) || value < 1) {
-    Usage(absl::StrCat("bad value for --", flag, ": \"", text, "\""));
-  }
-  return value;
-}
-
-// --help lists the flags of this file (by default Abseil lists those of files
-// named after the program only).
-bool IsFlagsFile(absl::string_view path) {
-  return absl::EndsWith(path, "benchmarks/rpc_flags.cc");
-}
-
 }  // namespace
 
 RpcOptions ParseRpcFlags(int argc, char** argv) {
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = IsFlagsFile;
-  usage_config.contains_helpshort_flags = IsFlagsFile;
-  absl::SetFlagsUsageConfig(usage_config);
-  absl::SetProgramUsageMessage(
-      absl::StrCat("the RPC-path benchmark of gls (client -> front -> leaf "
-                   "over loopback; see BENCHMARKS.md)\n",
-                   kUsage));
-  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  if (positional.size() > 1) Usage(absl::StrCat("bad arg ", positional[1]));
-
+  const FlagChecks checks("rpc_benchmark", kUsage);
+  checks.Parse(argc, argv, "benchmarks/rpc_flags.cc",
+               "the RPC-path benchmark of gls (client -> front -> leaf over "
+               "loopback; see BENCHMARKS.md)");
   RpcOptions options;
-  // Abseil parses "--modes=" as an empty list; it names no mode.
-  const std::vector<std::string> modes = absl::GetFlag(FLAGS_modes);
-  if (modes.empty()) Usage("unknown mode \"\"");
-  options.modes = {Mode::kPlain};
-  for (const std::string& name : modes) {
-    const std::optional<Mode> mode = ModeFromName(name);
-    if (!mode.has_value()) Usage(absl::StrCat("unknown mode \"", name, "\""));
-    if (*mode != Mode::kPlain) options.modes.push_back(*mode);
-  }
+  options.modes = checks.Modes(absl::GetFlag(FLAGS_modes));
   options.metainfo = absl::GetFlag(FLAGS_metainfo);
   SetRequestW3c(absl::GetFlag(FLAGS_w3c));
-  const std::vector<std::string> concurrency = absl::GetFlag(FLAGS_concurrency);
-  if (concurrency.empty()) Usage("bad value for --concurrency: \"\"");
-  options.concurrency.clear();
-  for (const std::string& c : concurrency) {
-    options.concurrency.push_back(PositiveInt("concurrency", c));
-  }
-  options.rounds = Positive("rounds", absl::GetFlag(FLAGS_rounds));
-  options.slice_ms = Positive("slice_ms", absl::GetFlag(FLAGS_slice_ms));
-  options.warmup_ms = Positive("warmup_ms", absl::GetFlag(FLAGS_warmup_ms));
+  options.concurrency =
+      checks.IntList("concurrency", absl::GetFlag(FLAGS_concurrency), 1,
+                     std::numeric_limits<int>::max());
+  options.rounds = checks.AtLeast("rounds", absl::GetFlag(FLAGS_rounds), 1);
+  options.slice_ms =
+      checks.AtLeast("slice_ms", absl::GetFlag(FLAGS_slice_ms), 1);
+  options.warmup_ms =
+      checks.AtLeast("warmup_ms", absl::GetFlag(FLAGS_warmup_ms), 1);
   options.alloc_rounds =
-      AtLeast("alloc_rounds", absl::GetFlag(FLAGS_alloc_rounds), 0);
-  options.alloc_rpcs = Positive("alloc_rpcs", absl::GetFlag(FLAGS_alloc_rpcs));
+      checks.AtLeast("alloc_rounds", absl::GetFlag(FLAGS_alloc_rounds), 0);
+  options.alloc_rpcs =
+      checks.AtLeast("alloc_rpcs", absl::GetFlag(FLAGS_alloc_rpcs), 1);
   options.json = absl::GetFlag(FLAGS_json);
   return options;
 }

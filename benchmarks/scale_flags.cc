@@ -4,20 +4,11 @@
 
 #include "gls/benchmarks/scale_flags.h"
 
-#include <cstdio>
-#include <cstdlib>
-#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
-#include "absl/strings/string_view.h"
+#include "gls/benchmarks/flag_checks.h"
 
 ABSL_FLAG(std::vector<std::string>, modes,
           std::vector<std::string>({"plain", "manual-propagate", "gls"}),
@@ -56,87 +47,40 @@ constexpr char kUsage[] =
     "[--growth_concurrency=16] [--growth_rounds=8] [--in_flight=1000] "
     "[--memory_runs=3] [--json=PATH]";
 
-[[noreturn]] void Usage(const std::string& error) {
-  std::fprintf(stderr, "scale_benchmark: %s\n%s\n", error.c_str(), kUsage);
-  std::exit(2);
-}
-
-int AtLeast(absl::string_view flag, int value, int min) {
-  if (value < min) {
-    Usage(absl::StrCat("bad value for --", flag, ": \"", value, "\""));
-  }
-  return value;
-}
-
-std::vector<int> IntList(absl::string_view flag,
-                         const std::vector<std::string>& texts, int min,
-                         int max) {
-  if (texts.empty()) Usage(absl::StrCat("bad value for --", flag, ": \"\""));
-  std::vector<int> values;
-  for (const std::string& text : texts) {
-    int value = 0;
-    if (!absl::SimpleAtoi(text, &value) || value < min || value > max) {
-      Usage(absl::StrCat("bad value for --", flag, ": \"", text, "\""));
-    }
-    values.push_back(value);
-  }
-  return values;
-}
-
-bool IsFlagsFile(absl::string_view path) {
-  return absl::EndsWith(path, "benchmarks/scale_flags.cc");
-}
-
 }  // namespace
 
 ScaleOptions ParseScaleFlags(int argc, char** argv) {
-  absl::FlagsUsageConfig usage_config;
-  usage_config.contains_help_flags = IsFlagsFile;
-  usage_config.contains_helpshort_flags = IsFlagsFile;
-  absl::SetFlagsUsageConfig(usage_config);
-  absl::SetProgramUsageMessage(
-      absl::StrCat("gls at scale: the callback-API chain at high concurrency, "
-                   "cost growth with values, memory per in-flight request "
-                   "(see BENCHMARKS.md)\n",
-                   kUsage));
-  const std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
-  if (positional.size() > 1) Usage(absl::StrCat("bad arg ", positional[1]));
-
+  const FlagChecks checks("scale_benchmark", kUsage);
+  checks.Parse(argc, argv, "benchmarks/scale_flags.cc",
+               "gls at scale: the callback-API chain at high concurrency, "
+               "cost growth with values, memory per in-flight request (see "
+               "BENCHMARKS.md)");
   ScaleOptions options;
-  const std::vector<std::string> modes = absl::GetFlag(FLAGS_modes);
-  if (modes.empty()) Usage("unknown mode \"\"");
-  options.modes = {Mode::kPlain};
-  for (const std::string& name : modes) {
-    const std::optional<Mode> mode = ModeFromName(name);
-    if (!mode.has_value()) Usage(absl::StrCat("unknown mode \"", name, "\""));
-    if (*mode != Mode::kPlain) options.modes.push_back(*mode);
-  }
-  options.concurrency =
-      IntList("concurrency", absl::GetFlag(FLAGS_concurrency), 1, 100000);
-  options.rounds = AtLeast("rounds", absl::GetFlag(FLAGS_rounds), 1);
-  options.slice_ms = AtLeast("slice_ms", absl::GetFlag(FLAGS_slice_ms), 1);
-  options.warmup_ms = AtLeast("warmup_ms", absl::GetFlag(FLAGS_warmup_ms), 1);
+  options.modes = checks.Modes(absl::GetFlag(FLAGS_modes));
+  options.concurrency = checks.IntList(
+      "concurrency", absl::GetFlag(FLAGS_concurrency), 1, 100000);
+  options.rounds = checks.AtLeast("rounds", absl::GetFlag(FLAGS_rounds), 1);
+  options.slice_ms =
+      checks.AtLeast("slice_ms", absl::GetFlag(FLAGS_slice_ms), 1);
+  options.warmup_ms =
+      checks.AtLeast("warmup_ms", absl::GetFlag(FLAGS_warmup_ms), 1);
   // At most 64 values and 2 KiB: what fits gls's default budget per call
   // (client::kDefaultMaxAddedBytes) with these names.
-  options.growth_values =
-      IntList("growth_values", absl::GetFlag(FLAGS_growth_values), 0, 64);
-  options.growth_sizes =
-      IntList("growth_sizes", absl::GetFlag(FLAGS_growth_sizes), 1, 2048);
-  options.growth_concurrency =
-      AtLeast("growth_concurrency", absl::GetFlag(FLAGS_growth_concurrency), 1);
+  options.growth_values = checks.IntList(
+      "growth_values", absl::GetFlag(FLAGS_growth_values), 0, 64);
+  options.growth_sizes = checks.IntList(
+      "growth_sizes", absl::GetFlag(FLAGS_growth_sizes), 1, 2048);
+  options.growth_concurrency = checks.AtLeast(
+      "growth_concurrency", absl::GetFlag(FLAGS_growth_concurrency), 1);
   options.growth_rounds =
-      AtLeast("growth_rounds", absl::GetFlag(FLAGS_growth_rounds), 0);
-  options.in_flight = AtLeast("in_flight", absl::GetFlag(FLAGS_in_flight), 0);
+      checks.AtLeast("growth_rounds", absl::GetFlag(FLAGS_growth_rounds), 0);
+  options.in_flight =
+      checks.AtLeast("in_flight", absl::GetFlag(FLAGS_in_flight), 0);
   options.memory_runs =
-      AtLeast("memory_runs", absl::GetFlag(FLAGS_memory_runs), 1);
+      checks.AtLeast("memory_runs", absl::GetFlag(FLAGS_memory_runs), 1);
   options.json = absl::GetFlag(FLAGS_json);
   const std::string memory_mode = absl::GetFlag(FLAGS_memory_mode);
-  if (!memory_mode.empty()) {
-    options.memory_mode = ModeFromName(memory_mode);
-    if (!options.memory_mode.has_value()) {
-      Usage(absl::StrCat("unknown mode \"", memory_mode, "\""));
-    }
-  }
+  if (!memory_mode.empty()) options.memory_mode = checks.ModeNamed(memory_mode);
   return options;
 }
 
