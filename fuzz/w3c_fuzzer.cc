@@ -12,7 +12,7 @@
 // Checks, against small models written here from the specs (not the
 // library's helpers):
 //   - ParseTraceContext(traceparent, tracestate): valid() == IsValidTraceParent
-//     (traceparent); if valid, traceparent is the input without surrounding
+//     (traceparent), traceparent == ValidTraceParent(traceparent); if valid, traceparent is the input without surrounding
 //     spaces and tabs and follows the grammar (version 2 lowercase hex, not
 //     "ff"; trace-id 32 and parent-id 16 lowercase hex, not all zero; flags 2
 //     lowercase hex; version 00 exactly 55 bytes, a later one 55 or more with
@@ -321,6 +321,8 @@ TraceContext CheckParseTraceContext(absl::string_view traceparent,
   const absl::string_view trimmed = TrimOws(traceparent);
   GLS_FUZZ_CHECK(t.valid() == gls::IsValidTraceParent(traceparent),
                  "ParseTraceContext(tp).valid() == IsValidTraceParent(tp)");
+  GLS_FUZZ_CHECK(gls::ValidTraceParent(traceparent) == t.traceparent,
+                 "ValidTraceParent(tp) == ParseTraceContext(tp).traceparent");
   if (TraceParentModel(trimmed, /*lowest=*/0x21)) {
     GLS_FUZZ_CHECK(t.valid(), "a traceparent in the grammar is valid");
   }

@@ -147,19 +147,20 @@ std::string CanonicalBaggageProperties(absl::string_view properties) {
 
 namespace {
 
-// Appends `value` percent-encoded to `*out`.
+// Appends `value` percent-encoded to `*out`: runs of bytes that stay as
+// they are in one append each.
 void AppendPercentEncoded(absl::string_view value, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  for (char c : value) {
-    const unsigned char u = static_cast<unsigned char>(c);
-    if (kBytes.octet[u] && c != '%') {
-      out->push_back(c);
-    } else {
-      out->push_back('%');
-      out->push_back(kHex[u >> 4]);
-      out->push_back(kHex[u & 0x0f]);
-    }
+  size_t run = 0;  // where the current run of kept bytes starts
+  for (size_t i = 0; i < value.size(); ++i) {
+    const unsigned char u = static_cast<unsigned char>(value[i]);
+    if (kBytes.octet[u] && u != '%') continue;
+    out->append(value.data() + run, i - run);
+    const char escaped[3] = {'%', kHex[u >> 4], kHex[u & 0x0f]};
+    out->append(escaped, 3);
+    run = i + 1;
   }
+  out->append(value.data() + run, value.size() - run);
 }
 
 }  // namespace
@@ -172,6 +173,12 @@ std::string PercentEncodeBaggageValue(absl::string_view value) {
 }
 
 bool PercentDecodeBaggageValue(absl::string_view encoded, std::string* out) {
+  if (encoded.find('%') == absl::string_view::npos) {
+    // Nothing to decode; baggage-octets are ASCII, so valid UTF-8.
+    if (!AllIn(encoded, kBytes.octet)) return false;
+    out->assign(encoded.data(), encoded.size());
+    return true;
+  }
   std::string decoded;
   decoded.reserve(encoded.size());
   for (size_t i = 0; i < encoded.size(); ++i) {

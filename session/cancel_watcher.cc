@@ -36,6 +36,7 @@ class Watcher {
     // node is linked, so reading it here needs no shard lock.
     const bool first = node->first_listed_ms_ == 0;
     const uint32_t now_ms = first ? NowMs() : 0;
+    bool wake;
     {
       SpinLockHolder hold(&shard.lock);
       if (first) node->first_listed_ms_ = now_ms;
@@ -44,11 +45,12 @@ class Watcher {
       node->next_ = shard.head;
       if (shard.head != nullptr) shard.head->prev_ = node;
       shard.head = node;
+      // Pairs with Park(), through this shard's lock: either the watcher
+      // looks at this shard after the node is linked (and does not park),
+      // or it had set parked_ before it looked, and this reads it.
+      wake = parked_.load(std::memory_order_relaxed);
     }
-    // Pairs with Park(): either the watcher sees the count, or this thread
-    // sees it parked and wakes it.
-    listed_.fetch_add(1, std::memory_order_seq_cst);
-    if (parked_.load(std::memory_order_seq_cst)) {
+    if (wake) {
       MutexLock lock(&mu_);
       cv_.Signal();
     }
@@ -67,7 +69,6 @@ class Watcher {
       node->prev_ = node->next_ = nullptr;
       node->shard_ = -1;
     }
-    listed_.fetch_sub(1, std::memory_order_relaxed);
   }
 
  private:
@@ -96,7 +97,7 @@ class Watcher {
     for (;;) {
       absl::SleepFor(kWatchTick);
       const uint32_t now_ms = NowMs();
-      if (listed_.load(std::memory_order_relaxed) == 0) {
+      if (!AnyListed()) {
         if (absl::Now() - idle_since >= kParkAfter) {
           Park();
           idle_since = absl::Now();
@@ -127,15 +128,28 @@ class Watcher {
     }
   }
 
+  // Whether any node is listed: each shard's head under its lock. There is
+  // no count of listed nodes: one shared by every thread that lists would
+  // move its cache line between cores twice per request.
+  bool AnyListed() {
+    for (Shard& shard : shards_) {
+      SpinLockHolder hold(&shard.lock);
+      if (shard.head != nullptr) return true;
+    }
+    return false;
+  }
+
+  // Sets parked_ before looking at the shards (Start reads it under the
+  // shard lock it links under), and sleeps until a listing signals. mu_ is
+  // held from the store to the wait, so a signal is not lost.
   void Park() {
     MutexLock lock(&mu_);
-    parked_.store(true, std::memory_order_seq_cst);
-    while (listed_.load(std::memory_order_seq_cst) == 0) cv_.Wait(&mu_);
+    parked_.store(true, std::memory_order_relaxed);
+    while (!AnyListed()) cv_.Wait(&mu_);
     parked_.store(false, std::memory_order_relaxed);
   }
 
   std::array<Shard, kShards> shards_;
-  std::atomic<int64_t> listed_{0};
   std::atomic<bool> parked_{false};
   absl::Mutex mu_;  // only to park and wake
   absl::CondVar cv_;

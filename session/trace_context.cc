@@ -125,6 +125,11 @@ bool IsValidTraceParent(absl::string_view traceparent) {
   return Parse(TrimOws(traceparent), nullptr);
 }
 
+absl::string_view ValidTraceParent(absl::string_view traceparent) {
+  const absl::string_view trimmed = TrimOws(traceparent);
+  return Parse(trimmed, nullptr) ? trimmed : absl::string_view();
+}
+
 TraceContext ParseTraceContext(absl::string_view traceparent,
                                absl::string_view tracestate) {
   TraceContext out;

@@ -80,6 +80,11 @@ TraceContext ParseTraceContext(absl::string_view traceparent,
 // True if `traceparent` is valid (the rules above).
 bool IsValidTraceParent(absl::string_view traceparent);
 
+// `traceparent` as TraceContext::traceparent holds it (spaces and tabs
+// around it trimmed) if it is valid; empty if not. A view into
+// `traceparent`: nothing is copied.
+absl::string_view ValidTraceParent(absl::string_view traceparent);
+
 // `tracestate` (one header, or several joined with ',') with its invalid and
 // duplicate list-members (a key seen earlier) dropped, and only the first
 // kMaxTraceStateMembers kept; members joined by ',' without spaces. Adds

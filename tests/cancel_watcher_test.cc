@@ -270,6 +270,22 @@ TEST(CancelWatcherTest, SessionDroppedWhileListed) {
 // Tests many threads registering, unregistering, cancelling and dropping
 // sessions while the watcher ticks: every reference balances, and only
 // cancelled sessions' calls are cancelled.
+// Tests that a session listed after the watcher parked (nothing listed for
+// over a second) wakes it: the request's deadline still cancels its call.
+// Listings at several moments around the park, so one may race it.
+TEST(CancelWatcherTest, ListingWakesParkedWatcher) {
+  for (int round = 0; round < 3; ++round) {
+    // Nothing of this test is listed now; the watcher parks after 1 s idle.
+    absl::SleepFor(absl::Milliseconds(1000 + 250 * round));
+    FakeCall call;
+    Session session = WithDeadline(absl::Milliseconds(10));
+    ASSERT_TRUE(SessionAccess::AddCancelTarget(session, Target(&call)));
+    EXPECT_TRUE(WaitCancelled(call)) << "round " << round;
+    EXPECT_EQ(call.Status().code(), absl::StatusCode::kDeadlineExceeded);
+    SessionAccess::RemoveCancelTarget(session, &call);
+  }
+}
+
 TEST(CancelWatcherTest, ConcurrentSessionsStayApart) {
   constexpr int kThreads = 4;
   constexpr int kRounds = 300;

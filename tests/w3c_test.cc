@@ -62,6 +62,7 @@ TEST(TraceContextTest, RefusesInvalidTraceParents) {
            "00-abc-def-01",
        }) {
     EXPECT_FALSE(IsValidTraceParent(bad)) << bad;
+    EXPECT_EQ(ValidTraceParent(bad), "") << bad;
     TraceContext t = ParseTraceContext(bad, "rojo=00f067aa0ba902b7");
     EXPECT_FALSE(t.valid()) << bad;
     EXPECT_EQ(t.tracestate, "") << bad;
@@ -82,6 +83,18 @@ TEST(TraceContextTest, AcceptsFutureVersions) {
       "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00"));
 }
 
+// Tests that ValidTraceParent gives the traceparent as TraceContext holds
+// it, trimmed of spaces and tabs, as a view into its input.
+TEST(TraceContextTest, ValidTraceParentIsTheTrimmedInput) {
+  const std::string padded =
+      " \t00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01\t ";
+  const absl::string_view valid = ValidTraceParent(padded);
+  EXPECT_EQ(valid, ParseTraceContext(padded, "").traceparent);
+  EXPECT_EQ(valid.data(), padded.data() + 2);
+  EXPECT_EQ(valid.size(), 55u);
+  EXPECT_EQ(ValidTraceParent(""), "");
+}
+
 // Tests the spec's tracestate examples and its limits: invalid and
 // duplicate members dropped, at most 32 kept, spaces around members gone.
 TEST(TraceContextTest, SanitizesTraceState) {
@@ -99,7 +112,8 @@ TEST(TraceContextTest, SanitizesTraceState) {
             "ok=2");
   EXPECT_EQ(dropped, 9u);
   std::string many;
-  for (int i = 0; i < 40; ++i) absl::StrAppend(&many, i ? "," : "", "k", i, "=v");
+  for (int i = 0; i < 40; ++i)
+    absl::StrAppend(&many, i ? "," : "", "k", i, "=v");
   dropped = 0;
   std::string kept = SanitizeTraceState(many, &dropped);
   EXPECT_EQ(dropped, 8u);
@@ -117,7 +131,8 @@ TEST(BaggageTest, ParsesTheSpecExample) {
   ASSERT_EQ(b.size(), 3u);
   EXPECT_EQ(b[0], (BaggageEntry{"key1", "value1", "property1;property2"}));
   EXPECT_EQ(b[1], (BaggageEntry{"key2", "value2", ""}));
-  EXPECT_EQ(b[2], (BaggageEntry{"key3", "value3", "propertyKey=propertyValue"}));
+  EXPECT_EQ(b[2],
+            (BaggageEntry{"key3", "value3", "propertyKey=propertyValue"}));
   // The spec's percent-encoded value.
   Baggage u;
   ParseBaggage("userId=alice,serverNode=DF%2028,isProduction=false", &u);
@@ -169,6 +184,10 @@ TEST(BaggageTest, PercentEncodesOnWriteAndDecodesOnRead) {
   EXPECT_FALSE(PercentDecodeBaggageValue("%C0%AF", &decoded));  // overlong
   EXPECT_FALSE(PercentDecodeBaggageValue("%2", &decoded));
   EXPECT_FALSE(PercentDecodeBaggageValue("a b", &decoded));
+  EXPECT_FALSE(PercentDecodeBaggageValue("a\\b", &decoded));  // no '%'
+  EXPECT_FALSE(PercentDecodeBaggageValue("\xC3\xBC", &decoded));
+  EXPECT_TRUE(PercentDecodeBaggageValue("plain-value", &decoded));
+  EXPECT_EQ(decoded, "plain-value");
   Baggage b = {{"user", value, "pii;ttl=60"}};
   EXPECT_EQ(EncodeBaggage(b), "user=" + encoded + ";pii;ttl=60");
   Baggage back;

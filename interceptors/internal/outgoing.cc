@@ -264,26 +264,27 @@ void EmitBaggage(const std::vector<BaggageToAdd>& members, Emitter& emit,
   }
 }
 
-// Puts `trace` on the call: the traceparent, then as many tracestate
+// Puts a trace on the call (`traceparent` valid, `tracestate` sanitized, as
+// TraceContext holds them): the traceparent, then as many tracestate
 // members as fit, from the first (the most recent). `own`: the traceparent is
 // the caller's (free); `own_tracestate`: so is the tracestate, whole.
-void EmitTrace(const TraceContext& trace, bool own, bool own_tracestate,
-               Emitter& emit, OutgoingMetadata& metadata,
-               OutgoingReport& report) {
-  if (!emit.Add(std::string(kTraceParentHeader), trace.traceparent, own)) {
+void EmitTrace(absl::string_view traceparent, absl::string_view tracestate,
+               bool own, bool own_tracestate, Emitter& emit,
+               OutgoingMetadata& metadata, OutgoingReport& report) {
+  if (!emit.Add(std::string(kTraceParentHeader), traceparent, own)) {
     return;
   }
-  if (trace.tracestate.empty()) return;
+  if (tracestate.empty()) return;
   if (own_tracestate) {
-    emit.Add(std::string(kTraceStateHeader), trace.tracestate, true);
+    emit.Add(std::string(kTraceStateHeader), tracestate, true);
     return;
   }
   std::string kept;
-  kept.reserve(trace.tracestate.size());
+  kept.reserve(tracestate.size());
   // The first member that does not fit ends the list: W3C drops a
   // tracestate's members from the end (the oldest), so none after it goes.
   bool full = false;
-  for (absl::string_view member : absl::StrSplit(trace.tracestate, ',')) {
+  for (absl::string_view member : absl::StrSplit(tracestate, ',')) {
     const size_t cost =
         member.size() +
         (kept.empty() ? HeaderEntrySize(kTraceStateHeader, "") : 1);
@@ -328,8 +329,8 @@ void EmitContextW3c(const Context& ctx, const OutgoingMetadata& own,
       own_tracestate |= it->second == trace.tracestate;
     }
     if (is_own || policy.propagators.trace_context) {
-      EmitTrace(trace, is_own, is_own && own_tracestate, emit, metadata,
-                report);
+      EmitTrace(trace.traceparent, trace.tracestate, is_own,
+                is_own && own_tracestate, emit, metadata, report);
     }
   }
   size_t invalid = 0;
@@ -339,6 +340,7 @@ void EmitContextW3c(const Context& ctx, const OutgoingMetadata& own,
         absl::StrCat(kBaggageHeader, " (", invalid, " invalid member(s))"), 0);
   }
   std::vector<BaggageToAdd> members;
+  members.reserve(ctx.baggage().size());
   for (const BaggageEntry& e : ctx.baggage()) {
     if (policy.StripsBaggage(e.key)) {
       ++report.stripped;
@@ -354,28 +356,29 @@ void EmitContextW3c(const Context& ctx, const OutgoingMetadata& own,
   EmitBaggage(members, emit, metadata, report);
 }
 
-// The request's W3C context (`trace`, `baggage`) onto the call, as the
-// switch says: its trace if the call has no traceparent; with `backup`, its
-// baggage members whose key the call's baggage lacks.
-void AddRequestW3c(const TraceContext& request_trace,
+// The request's W3C context onto the call, as the switch says: its trace
+// (`traceparent` valid or empty, `tracestate` sanitized, as TraceContext
+// holds them) if the call has no traceparent; with `backup`, its baggage
+// members whose key the call's baggage lacks.
+void AddRequestW3c(absl::string_view traceparent, absl::string_view tracestate,
                    const Baggage& request_baggage, bool backup,
                    const OutgoingPolicy& policy, Emitter& emit,
                    OutgoingMetadata& metadata, OutgoingReport& report) {
-  if (policy.propagators.trace_context && request_trace.valid() &&
+  if (policy.propagators.trace_context && !traceparent.empty() &&
       metadata.count(std::string(kTraceParentHeader)) == 0) {
-    TraceContext trace = request_trace;
     // A tracestate the call set without a traceparent stays its own.
     if (metadata.count(std::string(kTraceStateHeader)) > 0) {
-      trace.tracestate.clear();
+      tracestate = absl::string_view();
     }
-    EmitTrace(trace, /*own=*/false, /*own_tracestate=*/false, emit, metadata,
-              report);
+    EmitTrace(traceparent, tracestate, /*own=*/false,
+              /*own_tracestate=*/false, emit, metadata, report);
   }
   if (!backup || !policy.propagators.baggage || request_baggage.empty()) {
     return;
   }
   const Baggage have = ParsedBaggage(metadata, nullptr);
   std::vector<BaggageToAdd> members;
+  members.reserve(request_baggage.size());
   for (const BaggageEntry& e : request_baggage) {
     if (FindBaggage(have, e.key) != nullptr) continue;  // the call's wins
     if (policy.StripsBaggage(e.key)) {
@@ -573,11 +576,15 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
     });
   }
   if (w3c) {
-    const TraceContext trace = traceparents == 1
-                                   ? ParseTraceContext(traceparent, tracestate)
-                                   : TraceContext();
-    AddRequestW3c(trace, baggage, /*backup=*/true, policy, emit, metadata,
-                  *report);
+    // As ParseTraceContext would make the request's TraceContext, without
+    // copying its fields.
+    const absl::string_view valid_traceparent =
+        traceparents == 1 ? ValidTraceParent(traceparent) : absl::string_view();
+    const std::string sanitized = valid_traceparent.empty()
+                                      ? std::string()
+                                      : SanitizeTraceState(tracestate);
+    AddRequestW3c(valid_traceparent, sanitized, baggage, /*backup=*/true,
+                  policy, emit, metadata, *report);
   }
   return true;
 }
@@ -632,8 +639,8 @@ void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
     EmitContextW3c(ctx, own, policy, emit, metadata, *report);
   }
   if (!backup) {
-    AddRequestW3c(prev.trace(), prev.baggage(), backup, policy, emit, metadata,
-                  *report);
+    AddRequestW3c(prev.trace().traceparent, prev.trace().tracestate,
+                  prev.baggage(), backup, policy, emit, metadata, *report);
     return;
   }
 
@@ -653,8 +660,8 @@ void RewriteCall(const Context& prev, const Context& cur, const Context& ctx,
     absl::optional<absl::string_view> value = prev.GetHeader(name);
     if (value) emit.Add(name, *value, /*own=*/false);
   }
-  AddRequestW3c(prev.trace(), prev.baggage(), backup, policy, emit, metadata,
-                *report);
+  AddRequestW3c(prev.trace().traceparent, prev.trace().tracestate,
+                prev.baggage(), backup, policy, emit, metadata, *report);
 }
 
 std::string DescribeReport(absl::string_view method,
