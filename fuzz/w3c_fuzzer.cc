@@ -36,6 +36,10 @@
 //     values and valid properties; EncodeBaggage of it is printable ASCII
 //     (what a gRPC header value may hold) without surrounding spaces, and
 //     parses back to the same baggage with nothing dropped.
+//     IsCanonicalBaggageMember(member), for each member as split (not
+//     trimmed), holds exactly when the member parses, its decoded value is
+//     ASCII and EncodeBaggageMember writes it back byte for byte, and then
+//     gives its key as a view into it.
 //   - PercentEncodeBaggageValue(value) is only baggage-octets and decodes
 //     (here) back to value; PercentDecodeBaggageValue of it succeeds, giving
 //     value, exactly when value is UTF-8. PercentDecodeBaggageValue(value)
@@ -523,6 +527,29 @@ absl::optional<BaggageEntry> BaggageMemberModel(absl::string_view member) {
                       TabsToSpaces(properties)};
 }
 
+// IsCanonicalBaggageMember(member) exactly when the member parses (the
+// model), its value is ASCII, and EncodeBaggageMember writes it back byte
+// for byte; its key is then the parsed key.
+void CheckCanonicalMember(absl::string_view member) {
+  absl::string_view key;
+  const bool canonical = gls::IsCanonicalBaggageMember(member, &key);
+  const absl::optional<BaggageEntry> entry =
+      TrimOws(member) == member && !member.empty() ? BaggageMemberModel(member)
+                                                   : absl::nullopt;
+  bool ascii = entry.has_value();
+  if (ascii) {
+    for (char c : entry->value) ascii &= static_cast<unsigned char>(c) < 0x80;
+  }
+  const bool expected = ascii && gls::EncodeBaggageMember(*entry) == member;
+  GLS_FUZZ_CHECK(canonical == expected,
+                 "IsCanonicalBaggageMember(m) iff m parses, its value is "
+                 "ASCII, and EncodeBaggageMember writes it back as m");
+  if (canonical) {
+    GLS_FUZZ_CHECK(key == entry->key && key.data() == member.data(),
+                   "IsCanonicalBaggageMember's key is the member's, a view");
+  }
+}
+
 Baggage CheckParseBaggage(absl::string_view header) {
   constexpr size_t kBefore = 3;  // a member already there: "k0=v0"
   Baggage baggage = {BaggageEntry{"k0", "v0", ""}};
@@ -535,6 +562,7 @@ Baggage CheckParseBaggage(absl::string_view header) {
   Baggage expected = {BaggageEntry{"k0", "v0", ""}};
   size_t expected_dropped = 0;
   for (absl::string_view member : absl::StrSplit(header, ',')) {
+    CheckCanonicalMember(member);
     member = TrimOws(member);
     if (member.empty()) continue;
     absl::optional<BaggageEntry> entry = BaggageMemberModel(member);

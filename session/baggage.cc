@@ -253,6 +253,50 @@ std::string EncodeBaggageMember(const BaggageEntry& entry) {
   return out;
 }
 
+bool IsCanonicalBaggageMember(absl::string_view member,
+                              absl::string_view* key) {
+  const size_t eq = member.find('=');
+  if (eq == absl::string_view::npos || eq == 0) return false;
+  // The key: tchar only (no space before '=').
+  const absl::string_view k = member.substr(0, eq);
+  if (!AllIn(k, kBytes.token)) return false;
+  // The value: baggage-octets, '%' only as an escape of a byte the encoder
+  // escapes, in its uppercase hex; it ends at ';' or at the end (';' is no
+  // baggage-octet). No space or tab can be in it or around it: neither is
+  // a baggage-octet.
+  size_t i = eq + 1;
+  for (; i < member.size() && member[i] != ';'; ++i) {
+    const unsigned char c = static_cast<unsigned char>(member[i]);
+    if (!kBytes.octet[c]) return false;
+    if (c != '%') continue;
+    if (i + 2 >= member.size()) return false;
+    const char hi = member[i + 1];
+    const char lo = member[i + 2];
+    const auto upper_hex = [](char h) {
+      return (h >= '0' && h <= '9') || (h >= 'A' && h <= 'F');
+    };
+    if (!upper_hex(hi) || !upper_hex(lo)) return false;
+    const int byte = HexValue(hi) * 16 + HexValue(lo);
+    // ASCII only (a non-ASCII byte would need the UTF-8 check), and one
+    // the encoder escapes: outside baggage-octet, or '%' itself.
+    if (byte >= 0x80 || (kBytes.octet[byte] && byte != '%')) return false;
+    i += 2;
+  }
+  if (i < member.size()) {
+    // Properties: not empty, valid, none of the whitespace that parsing
+    // trims (after the ';') or canonicalizes (a tab).
+    const absl::string_view properties = member.substr(i + 1);
+    if (properties.empty() || properties.front() == ' ' ||
+        properties.back() == ' ' ||
+        properties.find('\t') != absl::string_view::npos ||
+        !IsBaggageProperties(properties)) {
+      return false;
+    }
+  }
+  *key = k;
+  return true;
+}
+
 std::string EncodeBaggage(const Baggage& baggage) {
   std::string out;
   for (const BaggageEntry& e : baggage) {

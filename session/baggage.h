@@ -99,6 +99,16 @@ void AppendBaggageMember(const BaggageEntry& entry, std::string* out);
 // The header for `baggage`: its members joined by ','. Empty for none.
 std::string EncodeBaggage(const Baggage& baggage);
 
+// True if `member` (one list-member, without spaces or tabs around it) is
+// valid and written exactly as EncodeBaggageMember writes what ParseBaggage
+// makes of it: no spaces or tabs around its key, value or properties, no tab
+// in them, and the value's "%XX" escapes uppercase and only for bytes
+// PercentEncodeBaggageValue escapes. Then `*key` is its key (a view into
+// `member`), and the member can be forwarded as it is, unparsed. False also
+// for some such members (values with escaped non-ASCII bytes, which would
+// need a UTF-8 check): callers parse those.
+bool IsCanonicalBaggageMember(absl::string_view member, absl::string_view* key);
+
 }  // namespace gls
 
 #endif  // GLS_SESSION_BAGGAGE_H_

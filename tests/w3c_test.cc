@@ -195,6 +195,39 @@ TEST(BaggageTest, PercentEncodesOnWriteAndDecodesOnRead) {
   EXPECT_EQ(back, b);
 }
 
+// Tests which members may be forwarded as received: written exactly as
+// EncodeBaggageMember writes what ParseBaggage makes of them.
+TEST(BaggageTest, CanonicalMembersAreWrittenAsGlsWritesThem) {
+  for (const std::string member :
+       {"user=alice", "k=", "region=eu%20west", "k=v;pii", "k=v;ttl=60 ; p",
+        "k=%25", "k=a=b", "k=%2C%3B%22%5C"}) {
+    absl::string_view key;
+    ASSERT_TRUE(IsCanonicalBaggageMember(member, &key)) << member;
+    Baggage parsed;
+    ASSERT_EQ(ParseBaggage(member, &parsed), 0u) << member;
+    ASSERT_EQ(parsed.size(), 1u) << member;
+    EXPECT_EQ(EncodeBaggageMember(parsed[0]), member);
+    EXPECT_EQ(key, parsed[0].key);
+    EXPECT_EQ(key.data(), member.data());
+  }
+  // Valid, but written otherwise by gls (or, for the escaped non-ASCII
+  // value, not checked here): parsed and encoded instead.
+  for (const std::string member :
+       {"k =v", "k= v", "k=v ;p", "k=v; p", "k=v;p\t;q", "k=v;p ", "k=%2c",
+        "k=%41", "k=%C3%BC", " k=v"}) {
+    absl::string_view key;
+    EXPECT_FALSE(IsCanonicalBaggageMember(member, &key)) << member;
+    Baggage parsed;
+    EXPECT_EQ(ParseBaggage(member, &parsed), 0u) << member;
+  }
+  // Invalid.
+  for (const std::string member : {"", "=v", "k", "k=v;", "k;p=v", "k=a b",
+                                   "k=%2", "k=%4;x", "k=v;=x", "k\x01=v"}) {
+    absl::string_view key;
+    EXPECT_FALSE(IsCanonicalBaggageMember(member, &key)) << member;
+  }
+}
+
 // Tests OTEL_PROPAGATORS's format: unset is both, none is neither, unknown
 // names are reported and ignored.
 TEST(PropagatorsTest, ParsesTheSwitch) {

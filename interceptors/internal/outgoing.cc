@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/types/span.h"
 #include "gls/session/baggage.h"
 #include "gls/session/log.h"
 #include "gls/session/metainfo.h"
@@ -164,11 +165,12 @@ class Emitter {
     return true;
   }
 
-  // Charges `size` bytes of what gls adds, if they fit the budget.
-  bool Charge(size_t size) {
+  // Charges `size` bytes of what gls adds, `n` entries (or list-members),
+  // if they fit the budget.
+  bool Charge(size_t size, size_t n = 1) {
     if (added_ + size > policy_.max_added_bytes) return false;
     added_ += size;
-    ++report_.added;
+    report_.added += n;
     return true;
   }
 
@@ -217,6 +219,29 @@ struct BaggageToAdd {
   bool own;
 };
 
+// Appends the encoded baggage `member` of `key` to `header` if it is a legal
+// header value and fits the budget (`own`: free of it); reports it
+// otherwise.
+void AppendToBaggageHeader(absl::string_view key, absl::string_view member,
+                           bool own, Emitter& emit, std::string& header,
+                           OutgoingReport& report) {
+  if (!IsLegalHeader(kBaggageHeader, member)) {
+    report.illegal.emplace_back(absl::StrCat(kBaggageHeader, " member ", key),
+                                member.size());
+    return;
+  }
+  // The header's entry cost (name + 32) comes with its first member.
+  const size_t cost =
+      member.size() +
+      (header.empty() ? HeaderEntrySize(kBaggageHeader, "") : 1);
+  if (!own && !emit.Charge(cost)) {
+    report.baggage_over_budget.emplace_back(std::string(key), member.size());
+    return;
+  }
+  if (!header.empty()) header.push_back(',');
+  header.append(member.data(), member.size());
+}
+
 // Appends `members` to the call's baggage header (kept as written, if any),
 // each member whole: one that does not fit the budget is dropped and
 // reported by key and size, and the next one tried.
@@ -242,22 +267,56 @@ void EmitBaggage(const std::vector<BaggageToAdd>& members, Emitter& emit,
   for (const BaggageToAdd& m : members) {
     member.clear();
     AppendBaggageMember(*m.entry, &member);
-    if (!IsLegalHeader(kBaggageHeader, member)) {
-      report.illegal.emplace_back(
-          absl::StrCat(kBaggageHeader, " member ", m.entry->key),
-          member.size());
-      continue;
+    AppendToBaggageHeader(m.entry->key, member, m.own, emit, header, report);
+  }
+  if (!header.empty()) {
+    metadata.emplace(std::string(kBaggageHeader), std::move(header));
+  }
+}
+
+// A baggage member of the request, forwarded as received (canonical,
+// IsCanonicalBaggageMember): views into the request's header.
+struct VerbatimMember {
+  absl::string_view key;
+  absl::string_view member;
+};
+using VerbatimBaggage = absl::InlinedVector<VerbatimMember, 8>;
+
+// The members of the request's baggage `headers` as ParseBaggage would keep
+// them (empty members skipped, a later member of a key in the earlier one's
+// place), each as received, if every non-empty member is canonical; false
+// (and `*out` unusable) otherwise.
+bool VerbatimMembers(absl::Span<const absl::string_view> headers,
+                     VerbatimBaggage* out) {
+  for (absl::string_view header : headers) {
+    for (absl::string_view member : absl::StrSplit(header, ',')) {
+      if (member.empty()) continue;
+      absl::string_view key;
+      if (!IsCanonicalBaggageMember(member, &key)) return false;
+      auto same =
+          std::find_if(out->begin(), out->end(),
+                       [&](const VerbatimMember& m) { return m.key == key; });
+      if (same != out->end()) {
+        same->member = member;
+      } else {
+        out->push_back({key, member});
+      }
     }
-    // The header's entry cost (name + 32) comes with its first member.
-    const size_t cost =
-        member.size() +
-        (header.empty() ? HeaderEntrySize(kBaggageHeader, "") : 1);
-    if (!m.own && !emit.Charge(cost)) {
-      report.baggage_over_budget.emplace_back(m.entry->key, member.size());
-      continue;
-    }
-    if (!header.empty()) header.push_back(',');
-    header += member;
+  }
+  return true;
+}
+
+// EmitBaggage for a call without baggage of its own and members as
+// received: the same header, nothing parsed or encoded.
+void EmitVerbatimBaggage(const VerbatimBaggage& members, Emitter& emit,
+                         OutgoingMetadata& metadata, OutgoingReport& report) {
+  if (members.empty()) return;
+  std::string header;
+  size_t size = 0;
+  for (const VerbatimMember& m : members) size += m.member.size() + 1;
+  header.reserve(size);
+  for (const VerbatimMember& m : members) {
+    AppendToBaggageHeader(m.key, m.member, /*own=*/false, emit, header, report);
   }
   if (!header.empty()) {
     metadata.emplace(std::string(kBaggageHeader), std::move(header));
@@ -277,6 +336,16 @@ void EmitTrace(absl::string_view traceparent, absl::string_view tracestate,
   if (tracestate.empty()) return;
   if (own_tracestate) {
     emit.Add(std::string(kTraceStateHeader), tracestate, true);
+    return;
+  }
+  // Whole, if it fits: what the loop below would charge and keep (the
+  // members' sizes, a ',' between two, the entry's cost once).
+  const size_t members = 1 + static_cast<size_t>(std::count(
+                                 tracestate.begin(), tracestate.end(), ','));
+  if (emit.Charge(HeaderEntrySize(kTraceStateHeader, tracestate), members)) {
+    metadata.emplace(std::piecewise_construct,
+                     std::forward_as_tuple(kTraceStateHeader),
+                     std::forward_as_tuple(tracestate));
     return;
   }
   std::string kept;
@@ -497,7 +566,7 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
   absl::string_view traceparent;
   int traceparents = 0;
   std::string tracestate;
-  Baggage baggage;
+  absl::InlinedVector<absl::string_view, 2> baggage_headers;
   // The request's persistent values, to be taken as prev holds them: in
   // canonical key order, the first value of a key.
   absl::InlinedVector<PersistentValue, 4> persistent;
@@ -511,7 +580,7 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
         if (!tracestate.empty()) tracestate.push_back(',');
         tracestate.append(value.data(), value.size());
       } else {
-        ParseBaggage(value, &baggage);
+        baggage_headers.push_back(value);
       }
       return;
     }
@@ -583,8 +652,24 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
     const std::string sanitized = valid_traceparent.empty()
                                       ? std::string()
                                       : SanitizeTraceState(tracestate);
+    // The request's baggage goes on as received when every member is
+    // written as gls would write it and the call has none of its own: the
+    // same header as parsing and encoding would make. Otherwise parsed.
+    VerbatimBaggage verbatim;
+    const bool as_received =
+        policy.propagators.baggage && policy.strip_baggage.empty() &&
+        metadata.find(std::string(kBaggageHeader)) == metadata.end() &&
+        VerbatimMembers(baggage_headers, &verbatim);
+    Baggage baggage;
+    if (policy.propagators.baggage && !as_received) {
+      for (absl::string_view header : baggage_headers) {
+        ParseBaggage(header, &baggage);
+      }
+    }
+    // The trace first: it is charged to the budget before the baggage.
     AddRequestW3c(valid_traceparent, sanitized, baggage, /*backup=*/true,
                   policy, emit, metadata, *report);
+    if (as_received) EmitVerbatimBaggage(verbatim, emit, metadata, *report);
   }
   return true;
 }
