@@ -33,9 +33,11 @@ class PassThroughInterceptor final : public grpc::experimental::Interceptor {
 }  // namespace
 
 void CopyPersistentHeaders(const grpc::ServerContextBase& context,
-                           grpc::ClientContext* downstream) {
+                           grpc::ClientContext* downstream, bool w3c) {
   for (const auto& [name, value] : context.client_metadata()) {
-    if (absl::StartsWith(View(name), "rpc-persist-")) {
+    const absl::string_view n = View(name);
+    if (absl::StartsWith(n, "rpc-persist-") ||
+        (w3c && (n == "traceparent" || n == "tracestate" || n == "baggage"))) {
       downstream->AddMetadata(std::string(View(name)),
                               std::string(View(value)));
     }
@@ -62,8 +64,11 @@ grpc::Status LeafService::SayHello(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-FrontService::FrontService(Mode mode, std::shared_ptr<grpc::Channel> leaf)
-    : mode_(mode), leaf_(Greeter::NewStub(std::move(leaf))) {}
+FrontService::FrontService(Mode mode, std::shared_ptr<grpc::Channel> leaf,
+                           bool copy_w3c)
+    : mode_(mode),
+      copy_w3c_(copy_w3c),
+      leaf_(Greeter::NewStub(std::move(leaf))) {}
 
 grpc::Status FrontService::SayHello(grpc::ServerContext* context,
                                     const HelloRequest* request,
@@ -71,11 +76,13 @@ grpc::Status FrontService::SayHello(grpc::ServerContext* context,
   if (mode_ == Mode::kManualPropagate) {
     std::unique_ptr<grpc::ClientContext> downstream =
         grpc::ClientContext::FromServerContext(*context);
-    CopyPersistentHeaders(*context, downstream.get());
+    CopyPersistentHeaders(*context, downstream.get(), copy_w3c_);
     return leaf_->SayHello(downstream.get(), *request, reply);
   }
   grpc::ClientContext downstream;
-  if (mode_ == Mode::kManual) CopyPersistentHeaders(*context, &downstream);
+  if (mode_ == Mode::kManual) {
+    CopyPersistentHeaders(*context, &downstream, copy_w3c_);
+  }
   return leaf_->SayHello(&downstream, *request, reply);
 }
 

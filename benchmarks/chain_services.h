@@ -32,9 +32,10 @@ namespace gls_bench {
 inline constexpr absl::string_view kCheckName = "check";
 
 // The request's rpc-persist-* headers into `downstream`, by hand: what the
-// manual modes do.
+// manual modes do; with `w3c`, also its traceparent, tracestate and baggage
+// headers (what a service in an OpenTelemetry chain copies by hand).
 void CopyPersistentHeaders(const grpc::ServerContextBase& context,
-                           grpc::ClientContext* downstream);
+                           grpc::ClientContext* downstream, bool w3c = false);
 
 // What a leaf adds to its reply for a request named kCheckName: one Hop
 // "leaf" with the metainfo headers ("rpc-*") the request carried.
@@ -57,7 +58,10 @@ class LeafService final : public gls::examples::Greeter::Service {
 // interceptors).
 class FrontService final : public gls::examples::Greeter::Service {
  public:
-  FrontService(Mode mode, std::shared_ptr<grpc::Channel> leaf);
+  // `copy_w3c`: the manual modes copy the W3C headers too
+  // (CopyPersistentHeaders).
+  FrontService(Mode mode, std::shared_ptr<grpc::Channel> leaf,
+               bool copy_w3c = false);
 
   grpc::Status SayHello(grpc::ServerContext* context,
                         const gls::examples::HelloRequest* request,
@@ -65,6 +69,7 @@ class FrontService final : public gls::examples::Greeter::Service {
 
  private:
   const Mode mode_;
+  const bool copy_w3c_;
   const std::unique_ptr<gls::examples::Greeter::Stub> leaf_;
 };
 

@@ -78,11 +78,17 @@ std::unique_ptr<Greeter::Stub> ClientStub(int port) {
       grpc::CreateChannel(Address(port), grpc::InsecureChannelCredentials()));
 }
 
+namespace {
+// Set before any chain is made or call is sent, read-only after.
+bool g_request_w3c = false;
+}  // namespace
+
 std::unique_ptr<Chain> MakeChain(Mode mode, int leaf_port) {
   auto chain = std::make_unique<Chain>();
   chain->mode = mode;
-  chain->front =
-      std::make_unique<FrontService>(mode, ChannelToLeaf(mode, leaf_port));
+  // Requests with W3C context: the manual modes forward it by hand too.
+  chain->front = std::make_unique<FrontService>(
+      mode, ChannelToLeaf(mode, leaf_port), /*copy_w3c=*/g_request_w3c);
   int port = 0;
   chain->server = StartServer(chain->front.get(), mode, &port);
   chain->stub = ClientStub(port);
@@ -142,10 +148,6 @@ const std::vector<std::pair<std::string, std::string>>& RequestW3c() {
       };
   return *kW3c;
 }
-
-namespace {
-bool g_request_w3c = false;  // set before any call, read-only after
-}  // namespace
 
 void SetRequestW3c(bool w3c) { g_request_w3c = w3c; }
 

@@ -85,8 +85,9 @@ bool CheckForwarded(Mode mode, absl::string_view label,
 // The W3C context a request also carries after SetRequestW3c(true): a
 // traceparent, a tracestate and a baggage of three members.
 const std::vector<std::pair<std::string, std::string>>& RequestW3c();
-// Whether every Call also sends RequestW3c() (rpc_benchmark --w3c). Set
-// before any call.
+// Whether every Call also sends RequestW3c() (rpc_benchmark --w3c), and
+// the manual modes' fronts made after copy it by hand. Set before any chain
+// is made.
 void SetRequestW3c(bool w3c);
 
 // One client call with a fresh ClientContext, a 10 s deadline and, if

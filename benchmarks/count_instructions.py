@@ -25,6 +25,7 @@ traceparent, tracestate and a baggage of three members).
 
 Usage: benchmarks/count_instructions.py [BUILD_DIR] [--seconds N]
            [--chain_rounds N] [--chain_rpcs N]  (--chain_rounds=0: skip)
+           [--chain_w3c]  (the chain's requests with W3C context too)
            [--json PATH]  (the counts as JSON; scripts/bench.sh writes
                            OUT/instructions.json, summarize.py checks its bars)
 """
@@ -131,7 +132,7 @@ CHAIN_MODES = ["plain", "manual", "gls", "noop", "noop-pair",
                "manual-propagate"]
 
 
-def count_chain(binary, rounds, rpcs, workdir):
+def count_chain(binary, rounds, rpcs, workdir, w3c=False):
     """Whole-chain instructions per RPC: {(metainfo, mode): [per round]}."""
     out = os.path.join(workdir, "chain.out")
     cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
@@ -139,7 +140,8 @@ def count_chain(binary, rounds, rpcs, workdir):
            "--dump-before=gls_bench::StopCounting()",
            binary, "--modes=" + ",".join(CHAIN_MODES), "--concurrency=1",
            "--rounds=1", "--slice_ms=20", "--warmup_ms=10",
-           "--alloc_rounds=%d" % rounds, "--alloc_rpcs=%d" % rpcs]
+           "--alloc_rounds=%d" % rounds, "--alloc_rpcs=%d" % rpcs,
+           "--w3c=%s" % ("true" if w3c else "false")]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL,
                    stderr=subprocess.DEVNULL)
     n = len(CHAIN_MODES)
@@ -167,9 +169,10 @@ def median(values):
     return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
 
 
-def print_chain(results):
+def print_chain(results, w3c):
     print("whole chain (client + front + leaf), instructions per RPC, "
-          "median over rounds:")
+          "median over rounds%s:" %
+          (", requests with W3C context" if w3c else ""))
     print("%-18s %-16s %10s %10s %10s %10s" %
           ("requests", "mode", "per RPC", "- plain", "- manual", "/ manual"))
     for metainfo in (False, True):
@@ -188,6 +191,9 @@ def main():
     parser.add_argument("--seconds", type=int, default=4)
     parser.add_argument("--chain_rounds", type=int, default=3)
     parser.add_argument("--chain_rpcs", type=int, default=1000)
+    parser.add_argument("--chain_w3c", action="store_true",
+                        help="the chain's requests also carry W3C context "
+                        "(the manual modes then copy it by hand)")
     parser.add_argument("--json", help="also write the counts as JSON here "
                         "(read by summarize.py as OUT/instructions.json)")
     args = parser.parse_args()
@@ -211,9 +217,11 @@ def main():
                 doc["own"][key] = per
         if args.chain_rounds > 0:
             chain = count_chain(binary, args.chain_rounds, args.chain_rpcs,
-                                workdir)
-            print_chain(chain)
-            doc["chain"] = {
+                                workdir, args.chain_w3c)
+            print_chain(chain, args.chain_w3c)
+            # Under its own key with --chain_w3c: summarize.py's bars are
+            # for requests without W3C context.
+            doc["chain_w3c" if args.chain_w3c else "chain"] = {
                 "%s_metainfo" % ("with" if metainfo else "without"): {
                     mode: median(chain[(metainfo, mode)])
                     for mode in CHAIN_MODES}
