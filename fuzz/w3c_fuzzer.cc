@@ -12,11 +12,12 @@
 // Checks, against small models written here from the specs (not the
 // library's helpers):
 //   - ParseTraceContext(traceparent, tracestate): valid() == IsValidTraceParent
-//     (traceparent), traceparent == ValidTraceParent(traceparent); if valid, traceparent is the input without surrounding
-//     spaces and tabs and follows the grammar (version 2 lowercase hex, not
-//     "ff"; trace-id 32 and parent-id 16 lowercase hex, not all zero; flags 2
-//     lowercase hex; version 00 exactly 55 bytes, a later one 55 or more with
-//     a '-' after the flags) with only header-value bytes (0x20..0x7e), the
+//     (traceparent), traceparent == ValidTraceParent(traceparent); if valid,
+//     traceparent is the input without surrounding spaces and tabs and
+//     follows the grammar (version 2 lowercase hex, not "ff"; trace-id 32
+//     and parent-id 16 lowercase hex, not all zero; flags 2 lowercase hex;
+//     version 00 exactly 55 bytes, a later one 55 or more with a '-' after
+//     the flags) with only header-value bytes (0x20..0x7e), the
 //     fields are the ones in it, and a traceparent the grammar accepts (with
 //     only visible ASCII after a later version's flags) is valid; tracestate
 //     == SanitizeTraceState(tracestate), already sanitized. If not valid,

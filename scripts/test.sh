@@ -59,7 +59,7 @@ if want tsan; then
     -DGLS_BUILD_EXAMPLES=OFF >/dev/null
   cmake --build build/tsan -j "$jobs" --target "${tsan_tests[@]}"
   for t in "${tsan_tests[@]}"; do
-    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan_suppressions.txt" \
       "build/tsan/tests/$t" --gtest_repeat=3
   done
 fi

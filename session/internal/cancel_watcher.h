@@ -22,10 +22,10 @@
 //
 // Listing and unlisting cost one uncontended spin lock of a shard picked by
 // the calling thread (no process-wide lock or counter, no allocation: the
-// node is part of the session's state). The watcher holds no strong reference between
-// ticks, so it never keeps a session alive; after a second with nothing
-// listed it parks until the next listing wakes it. Its thread inherits no
-// session.
+// node is part of the session's state). The watcher holds no strong
+// reference between ticks, so it never keeps a session alive; after a
+// second with nothing listed it parks until the next listing wakes it. Its
+// thread inherits no session.
 //
 // Example (the session layer, under the session's cancellation lock):
 //
