@@ -61,6 +61,11 @@ chain() {
   local label=$1
   shift
   pids=()
+  # Emptied here, not by the background processes' redirections: those may
+  # run after started() reads, which would then find the last chain's port.
+  : >"$work/leaf.out"
+  : >"$work/middle.out"
+  : >"$work/front.out"
   node "$node_dir/leaf.js" "$proto" leaf >"$work/leaf.out" 2>&1 &
   pids+=($!)
   started leaf
