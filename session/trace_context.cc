@@ -121,13 +121,14 @@ bool IsTraceStateValue(absl::string_view value) {
 
 }  // namespace
 
-bool IsValidTraceParent(absl::string_view traceparent) {
-  return Parse(TrimOws(traceparent), nullptr);
-}
-
 absl::string_view ValidTraceParent(absl::string_view traceparent) {
   const absl::string_view trimmed = TrimOws(traceparent);
   return Parse(trimmed, nullptr) ? trimmed : absl::string_view();
+}
+
+// A valid traceparent is at least 55 bytes, never empty.
+bool IsValidTraceParent(absl::string_view traceparent) {
+  return !ValidTraceParent(traceparent).empty();
 }
 
 TraceContext ParseTraceContext(absl::string_view traceparent,
