@@ -68,48 +68,87 @@ Slice RunSlice(Greeter::Stub& stub, bool metainfo, int concurrency,
   return slice;
 }
 
-// A round at concurrency 1: one client thread calls every mode in turn, one
-// RPC each, in a new random order every cycle, for `duration`. A mode's slice
-// holds its RPCs only: `seconds` sums their latencies, `cpu_seconds` the
-// process CPU time each of them took (at concurrency 1 nothing else runs).
+// A round interleaved by RPC: `concurrency` client threads each call every
+// mode in turn, one RPC each, in a new random order every cycle, for
+// `duration`, so at every moment the modes share the machine alike. A mode's
+// slice holds its RPCs only: `seconds` sums their latencies divided by
+// `concurrency`, so rpcs / seconds is the throughput the mode would have
+// with `concurrency` calls of its own in flight (Little's law); at
+// concurrency 1 `cpu_seconds` sums the process CPU time each RPC took
+// (nothing else runs); above it no CPU time belongs to one mode, and every
+// mode gets the round's CPU time per RPC (the same for all).
 std::vector<Slice> RunInterleavedRound(const Chains& chains,
                                        const RpcOptions& options,
+                                       int concurrency,
                                        Clock::duration duration,
-                                       std::mt19937& rng) {
+                                       uint32_t seed) {
   const int n = static_cast<int>(options.modes.size());
-  std::vector<Slice> slices(n);
-  std::vector<int> order(n);
-  for (int m = 0; m < n; ++m) order[m] = m;
+  std::vector<std::vector<Slice>> per_thread(concurrency,
+                                             std::vector<Slice>(n));
+  const double cpu_start = ProcessCpuSeconds();
   const int64_t switches_start = ProcessContextSwitches();
-  HelloReply reply;
   const Clock::time_point end = Clock::now() + duration;
-  while (Clock::now() < end) {
-    std::shuffle(order.begin(), order.end(), rng);
-    for (int m : order) {
-      Greeter::Stub& stub = *chains.at(options.modes[m])->stub;
-      Slice& slice = slices[m];
-      const double cpu_start = ProcessCpuSeconds();
-      const Clock::time_point start = Clock::now();
-      grpc::Status status = Call(stub, options.metainfo, "bench", &reply);
-      const Clock::time_point done = Clock::now();
-      slice.cpu_seconds += ProcessCpuSeconds() - cpu_start;
-      if (!status.ok()) {
-        ++slice.failures;
-        continue;
+  const auto client = [&](int t) {
+    std::mt19937 rng(seed + t);
+    std::vector<int> order(n);
+    for (int m = 0; m < n; ++m) order[m] = m;
+    HelloReply reply;
+    while (Clock::now() < end) {
+      std::shuffle(order.begin(), order.end(), rng);
+      for (int m : order) {
+        Greeter::Stub& stub = *chains.at(options.modes[m])->stub;
+        Slice& slice = per_thread[t][m];
+        const double rpc_cpu_start = concurrency == 1 ? ProcessCpuSeconds() : 0;
+        const Clock::time_point start = Clock::now();
+        grpc::Status status = Call(stub, options.metainfo, "bench", &reply);
+        const Clock::time_point done = Clock::now();
+        if (concurrency == 1) {
+          slice.cpu_seconds += ProcessCpuSeconds() - rpc_cpu_start;
+        }
+        if (!status.ok()) {
+          ++slice.failures;
+          continue;
+        }
+        const double us =
+            std::chrono::duration<double, std::micro>(done - start).count();
+        ++slice.rpcs;
+        slice.seconds += us / 1e6;
+        slice.latencies_us.push_back(us);
       }
-      const double us =
-          std::chrono::duration<double, std::micro>(done - start).count();
-      ++slice.rpcs;
-      slice.seconds += us / 1e6;
-      slice.latencies_us.push_back(us);
+    }
+  };
+  if (concurrency == 1) {
+    client(0);
+  } else {
+    std::vector<std::thread> threads;
+    for (int t = 0; t < concurrency; ++t) threads.emplace_back(client, t);
+    for (std::thread& thread : threads) thread.join();
+  }
+  const double cpu = ProcessCpuSeconds() - cpu_start;
+  std::vector<Slice> slices(n);
+  for (int m = 0; m < n; ++m) {
+    Slice& slice = slices[m];
+    for (std::vector<Slice>& thread : per_thread) {
+      Slice& s = thread[m];
+      slice.rpcs += s.rpcs;
+      slice.failures += s.failures;
+      slice.seconds += s.seconds;
+      slice.cpu_seconds += s.cpu_seconds;
+      slice.latencies_us.insert(slice.latencies_us.end(),
+                                s.latencies_us.begin(), s.latencies_us.end());
     }
   }
-  // Context switches are counted for the round, shared out by RPCs.
+  // Context switches (and above concurrency 1 CPU time) are the round's,
+  // shared out by RPCs.
   int64_t rpcs = 0;
   for (const Slice& slice : slices) rpcs += slice.rpcs;
   const int64_t switches = ProcessContextSwitches() - switches_start;
   for (Slice& slice : slices) {
     slice.context_switches = rpcs > 0 ? switches * slice.rpcs / rpcs : 0;
+    if (concurrency > 1) {
+      slice.cpu_seconds = rpcs > 0 ? cpu * slice.rpcs / rpcs : 0;
+      slice.seconds /= concurrency;
+    }
   }
   return slices;
 }
@@ -130,16 +169,23 @@ std::vector<LoadResult> RunLoad(const Chains& chains,
   const auto slice_time = std::chrono::milliseconds(options.slice_ms);
   std::mt19937 rng(20240601);
   for (int concurrency : options.concurrency) {
-    for (Mode mode : options.modes) {
-      RunSlice(*chains.at(mode)->stub, options.metainfo, concurrency,
-               std::chrono::milliseconds(options.warmup_ms));
+    if (options.interleave_rpcs) {
+      // Warmed together, as they are measured: no mode is the last warmed.
+      RunInterleavedRound(chains, options, concurrency,
+                          std::chrono::milliseconds(options.warmup_ms) * n,
+                          rng());
+    } else {
+      for (Mode mode : options.modes) {
+        RunSlice(*chains.at(mode)->stub, options.metainfo, concurrency,
+                 std::chrono::milliseconds(options.warmup_ms));
+      }
     }
     // slices[m][round]
     std::vector<std::vector<Slice>> slices(n);
     for (int round = 0; round < options.rounds; ++round) {
-      if (concurrency == 1) {
-        std::vector<Slice> round_slices =
-            RunInterleavedRound(chains, options, slice_time * n, rng);
+      if (concurrency == 1 || options.interleave_rpcs) {
+        std::vector<Slice> round_slices = RunInterleavedRound(
+            chains, options, concurrency, slice_time * n, rng());
         for (int m = 0; m < n; ++m) slices[m].push_back(round_slices[m]);
         continue;
       }

@@ -11,7 +11,16 @@
 //      - concurrency 1: one client thread calls every mode in turn, one RPC
 //        each, in a new random order every cycle, for slice_ms x modes.
 //      - concurrency N > 1: N client threads doing blocking calls run every
-//        mode for slice_ms, in an order that rotates every round.
+//        mode for slice_ms, in an order that rotates every round; with
+//        options.interleave_rpcs, each of the N threads calls every mode in
+//        turn as at concurrency 1, for slice_ms x modes, and a mode's
+//        throughput is N / its mean latency (Little's law: what it would do
+//        with N calls of its own in flight). Slices let each mode show what
+//        it costs the whole process (CPU time, other threads); interleaving
+//        by RPC shares the machine's moment-to-moment drift, and each
+//        server's and connection's state, between the modes: two modes
+//        running the same code differ by up to 7 % by slice and within
+//        0.7 % by RPC at concurrency 8 (BENCHMARKS.md).
 //      Each concurrency starts with warmup_ms per mode. The figures are made
 //      by SummarizeLoad (stats.h): throughput, p50 and p99 of client-side
 //      latency, process CPU time and context switches per RPC.

@@ -83,8 +83,13 @@ void PrintTables(const std::vector<LoadResult>& load,
                  const RpcOptions& options) {
   std::printf(
       "RPC chain client -> front -> leaf, loopback, one process; requests "
-      "%s metainfo; %d rounds x %d ms per mode, interleaved\n\n",
-      options.metainfo ? "with" : "without", options.rounds, options.slice_ms);
+      "%s metainfo; %d rounds x %d ms per mode, interleaved %s\n\n",
+      options.metainfo ? "with" : "without", options.rounds, options.slice_ms,
+      options.interleave_rpcs
+          ? "by RPC at every concurrency (above 1: throughput = concurrency "
+            "/ mean latency; cpu us: the round's per RPC, the same for every "
+            "mode)"
+          : "by RPC at concurrency 1, by slice above");
   std::printf("%-4s %-9s %7s %7s %7s %7s %7s %7s %7s %7s %5s | %8s %8s %8s\n",
               "conc", "mode", "rpc/s", "x plain", "p50 us", "+p50 us", "p99 us",
               "x plain", "cpu us", "x plain", "csw", "x manual", "+p50 us",
@@ -145,7 +150,8 @@ std::string ToJson(const std::vector<LoadResult>& load,
       "\"hardware_concurrency\": ", std::thread::hardware_concurrency(),
       ", \"load_metainfo\": ", options.metainfo ? "true" : "false",
       ", \"rounds\": ", options.rounds, ", \"slice_ms\": ", options.slice_ms,
-      ", \"warmup_ms\": ", options.warmup_ms,
+      ", \"warmup_ms\": ", options.warmup_ms, ", \"interleave\": \"",
+      options.interleave_rpcs ? "rpc" : "slice", "\"",
       ", \"alloc_rounds\": ", options.alloc_rounds,
       ", \"alloc_rpcs\": ", options.alloc_rpcs, ", \"load_modes\": [",
       absl::StrJoin(options.modes, ", ",

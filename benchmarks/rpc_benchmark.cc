@@ -21,8 +21,8 @@
 // Usage:
 //   rpc_benchmark [--modes=plain,manual,gls] [--metainfo=true] [--w3c=false]
 //                 [--concurrency=1,8] [--rounds=8] [--slice_ms=400]
-//                 [--warmup_ms=300] [--alloc_rounds=3] [--alloc_rpcs=1000]
-//                 [--json=PATH]
+//                 [--warmup_ms=300] [--interleave=slice] [--alloc_rounds=3]
+//                 [--alloc_rpcs=1000] [--json=PATH]
 //
 // The parts, in the library gls_rpc_bench (CMake) or :rpc_bench (Bazel):
 //   rpc_flags.h       flags and RpcOptions

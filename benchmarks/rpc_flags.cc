@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "gls/benchmarks/chain_setup.h"
 #include "gls/benchmarks/flag_checks.h"
 
@@ -30,6 +31,12 @@ ABSL_FLAG(std::vector<std::string>, concurrency,
 ABSL_FLAG(int, rounds, 8, "rounds per concurrency");
 ABSL_FLAG(int, slice_ms, 400, "milliseconds per mode and round");
 ABSL_FLAG(int, warmup_ms, 300, "warm-up milliseconds per mode and concurrency");
+ABSL_FLAG(std::string, interleave, "slice",
+          "above concurrency 1, how a round interleaves the modes: slice "
+          "(each mode runs alone for slice_ms) or rpc (every client thread "
+          "calls the modes in turn, one RPC each, for slice_ms x modes; "
+          "throughput from latency: concurrency / mean latency; CPU time is "
+          "the round's per RPC, the same for every mode)");
 ABSL_FLAG(int, alloc_rounds, 3,
           "rounds of the allocation phase (0: no allocation phase, as for "
           "counting instructions of one kind of request)");
@@ -44,6 +51,7 @@ constexpr char kUsage[] =
     "usage: rpc_benchmark [--modes=plain,manual,gls] [--metainfo=true] "
     "[--w3c=false] "
     "[--concurrency=1,8] [--rounds=8] [--slice_ms=400] [--warmup_ms=300] "
+    "[--interleave=slice] "
     "[--alloc_rounds=3] [--alloc_rpcs=1000] [--json=PATH]";
 
 }  // namespace
@@ -65,6 +73,12 @@ RpcOptions ParseRpcFlags(int argc, char** argv) {
       checks.AtLeast("slice_ms", absl::GetFlag(FLAGS_slice_ms), 1);
   options.warmup_ms =
       checks.AtLeast("warmup_ms", absl::GetFlag(FLAGS_warmup_ms), 1);
+  const std::string interleave = absl::GetFlag(FLAGS_interleave);
+  if (interleave != "slice" && interleave != "rpc") {
+    checks.Fail(absl::StrCat("--interleave must be slice or rpc, not \"",
+                             interleave, "\""));
+  }
+  options.interleave_rpcs = interleave == "rpc";
   options.alloc_rounds =
       checks.AtLeast("alloc_rounds", absl::GetFlag(FLAGS_alloc_rounds), 0);
   options.alloc_rpcs =

@@ -12,6 +12,9 @@
 //   --concurrency=1,8          client threads, one run per value
 //   --rounds=8 --slice_ms=400  rounds per concurrency, ms per mode and round
 //   --warmup_ms=300            warm-up per mode and concurrency
+//   --interleave=slice         above concurrency 1: each mode alone for
+//                              slice_ms per round (slice), or every client
+//                              thread calling the modes in turn (rpc)
 //   --alloc_rounds=3 --alloc_rpcs=1000   allocation phase: rounds x RPCs
 //   --json=PATH                also write the figures as JSON
 //
@@ -42,6 +45,10 @@ struct RpcOptions {
   int rounds = 8;
   int slice_ms = 400;
   int warmup_ms = 300;
+  // Above concurrency 1, whether every client thread calls the modes in
+  // turn (one RPC each, as at concurrency 1) instead of each mode running
+  // alone for slice_ms.
+  bool interleave_rpcs = false;
   int alloc_rounds = 3;
   int alloc_rpcs = 1000;
   // Where to write the JSON; empty: nowhere.

@@ -7,12 +7,15 @@ Reads OUT/session.json (session_benchmark's --benchmark_out, Google Benchmark
 JSON), OUT/rpc.json and OUT/rpc_no_metainfo.json (rpc_benchmark's --json, the
 chain with requests with metainfo and without it, each with plain, manual,
 manual-propagate, gls and noop-pair in the same invocation) and, if present,
-OUT/scale.json (scale_benchmark: the callback-API chain), prints the bar
-table (each figure with its baseline from the same run, the ratio, the bar and
-PASS/FAIL), the chain's figures of both runs with their ratios to plain and to
-manual, gls against manual-propagate (bar: >= 1.00x, per concurrency, sync and
-callback chains), and the session layer's cases,
-and writes OUT/summary.json: the machine, the bars, as strings for the table
+OUT/scale.json (scale_benchmark: the callback-API chain) and
+OUT/rpc_by_rpc.json and OUT/rpc_by_rpc_no_metainfo.json (plain,
+manual-propagate and gls interleaved by RPC at every concurrency: the
+throughput bar's figures; without them the bar takes the runs above), prints
+the bar table (each figure with its baseline from the same run, the ratio,
+the bar and PASS/FAIL), the chain's figures of both runs with their ratios to
+plain and to manual, gls against manual-propagate (bar: >= 1.00x, per
+concurrency, sync and callback chains), and the session layer's cases, and
+writes OUT/summary.json: the machine, the bars, as strings for the table
 and as numbers ("value", "baseline_value", "ratio_value", "passed",
 "within_noise"), the chain's figures ("chain") and gls against
 manual-propagate ("gls_vs_manual_propagate", and for the callback chain
@@ -39,6 +42,11 @@ POOL_BATCH = 64
 # The chain runs: (file, label, requests carry metainfo).
 RPC_RUNS = (("rpc.json", "with metainfo", True),
             ("rpc_no_metainfo.json", "without metainfo", False))
+# The throughput bar's runs, gls and manual-propagate interleaved by RPC at
+# every concurrency (rpc_benchmark --interleave=rpc); optional: without them
+# the bar takes the runs above.
+BY_RPC_RUNS = (("rpc_by_rpc.json", "with metainfo", True),
+               ("rpc_by_rpc_no_metainfo.json", "without metainfo", False))
 # Throughput bar: gls >= 1.00x manual-propagate (no noise allowance).
 THROUGHPUT_BAR = 1.00
 # Allocation counts per RPC vary by about +-0.05 from round to round.
@@ -58,6 +66,18 @@ class Summary:
                 self.rpc[metainfo] = json.load(f)
             if self.rpc[metainfo]["context"]["load_metainfo"] != metainfo:
                 raise ValueError(f"{name}: load_metainfo is not {metainfo}")
+        self.by_rpc = {}
+        for name, _, metainfo in BY_RPC_RUNS:
+            path = os.path.join(out, name)
+            if not os.path.exists(path):
+                continue
+            with open(path) as f:
+                run = json.load(f)
+            if (run["context"]["load_metainfo"] != metainfo or
+                    run["context"].get("interleave") != "rpc"):
+                raise ValueError(f"{name}: not a run interleaved by RPC with "
+                                 f"load_metainfo {metainfo}")
+            self.by_rpc[metainfo] = run
         self.rows = []
 
     def median(self, name, field="cpu_time"):
@@ -70,18 +90,21 @@ class Summary:
                 return b[field]
         raise KeyError(name)
 
-    def load(self, metainfo, conc, mode):
+    def load(self, metainfo, conc, mode, by_rpc=False):
         """rpc_benchmark's throughput and latency figures of one mode in the
-        run with (or without) metainfo."""
-        for r in self.rpc[metainfo]["load"]:
+        run with (or without) metainfo (by_rpc: the run interleaved by
+        RPC)."""
+        run = self.by_rpc[metainfo] if by_rpc else self.rpc[metainfo]
+        for r in run["load"]:
             if r["concurrency"] == conc and r["mode"] == mode:
                 return r
-        raise KeyError((metainfo, conc, mode))
+        raise KeyError((metainfo, conc, mode, by_rpc))
 
-    def concurrencies(self, metainfo):
+    def concurrencies(self, metainfo, by_rpc=False):
         """The concurrencies of a run, in its order."""
         seen = []
-        for r in self.rpc[metainfo]["load"]:
+        run = self.by_rpc[metainfo] if by_rpc else self.rpc[metainfo]
+        for r in run["load"]:
             if r["concurrency"] not in seen:
                 seen.append(r["concurrency"])
         return seen
@@ -157,13 +180,13 @@ def add_session_bars(s):
               added, base, (base + added) / base)
 
 
-def per_round_vs_propagate(s, metainfo, conc):
+def per_round_vs_propagate(s, metainfo, conc, by_rpc=False):
     """gls against manual-propagate at one concurrency of one run: medians
     over rounds of the per-round ratio (throughput, CPU per RPC; each mode's
     ratio to plain in the same round, divided) and of the per-round
     difference of added p50; p99: the pooled p99s subtracted."""
-    g = s.load(metainfo, conc, "gls")
-    p = s.load(metainfo, conc, "manual-propagate")
+    g = s.load(metainfo, conc, "gls", by_rpc)
+    p = s.load(metainfo, conc, "manual-propagate", by_rpc)
 
     def per_round(key, op):
         return statistics.median(op(a, b) for a, b in zip(g[key], p[key]))
@@ -180,12 +203,16 @@ def per_round_vs_propagate(s, metainfo, conc):
 def add_chain_bars(s):
     """The chain's bars against manual-propagate (the same job written by
     hand: FromServerContext plus the headers copied), for both runs, at every
-    concurrency of the run (scripts/bench.sh: 1, 8 and 64)."""
+    concurrency of the run (scripts/bench.sh: 1, 8 and 64): from the runs
+    interleaved by RPC if they are there, else from the runs by slice."""
     for _, label, metainfo in RPC_RUNS:
-        for conc in s.concurrencies(metainfo):
-            c = per_round_vs_propagate(s, metainfo, conc)
+        by_rpc = metainfo in s.by_rpc
+        how = "interleaved by RPC" if by_rpc else "by slice"
+        for conc in s.concurrencies(metainfo, by_rpc):
+            c = per_round_vs_propagate(s, metainfo, conc, by_rpc)
             x = c["throughput_x"]
-            s.row(f"chain throughput, {label}, concurrency {conc} (rpc/s)",
+            s.row(f"chain throughput, {label}, concurrency {conc}, {how} "
+                  "(rpc/s)",
                   f"{c['gls']['throughput_rps']:.0f}",
                   f"manual-propagate {c['propagate']['throughput_rps']:.0f}",
                   f"{x:.3f}x, p50 {c['p50_added_us']:+.1f} us, "
@@ -309,17 +336,23 @@ def print_chain(rows):
 
 
 def against_propagate(s):
-    """gls against manual-propagate per run and concurrency (the figures of
-    the chain bars, with CPU per RPC)."""
+    """gls against manual-propagate per run and concurrency, in the runs by
+    slice and, if there, those interleaved by RPC (CPU per RPC: from the
+    runs by slice, and at concurrency 1)."""
     rows = []
-    for _, label, metainfo in RPC_RUNS:
-        for conc in s.concurrencies(metainfo):
-            c = per_round_vs_propagate(s, metainfo, conc)
+    runs = [(label, metainfo, False) for _, label, metainfo in RPC_RUNS]
+    runs += [(label, metainfo, True) for _, label, metainfo in BY_RPC_RUNS
+             if metainfo in s.by_rpc]
+    for label, metainfo, by_rpc in runs:
+        for conc in s.concurrencies(metainfo, by_rpc):
+            c = per_round_vs_propagate(s, metainfo, conc, by_rpc)
+            cpu_x = c["cpu_x"] if not by_rpc or conc == 1 else None
             rows.append(dict(run=label, concurrency=conc,
+                             interleave="rpc" if by_rpc else "slice",
                              throughput_x=c["throughput_x"],
                              p50_added_us=c["p50_added_us"],
                              p99_added_us=c["p99_added_us"],
-                             cpu_x=c["cpu_x"]))
+                             cpu_x=cpu_x))
     return rows
 
 
@@ -329,14 +362,16 @@ def print_against_propagate(rows):
     print()
     print("== gls against manual-propagate (FromServerContext + headers by "
           "hand): medians over rounds; bar: throughput >= 1.00x at every "
-          "concurrency")
-    print(f"{'requests':<17} {'conc':>4} {'x throughput':>12} {'+p50 us':>8} "
-          f"{'+p99 us':>8} {'cpu x':>6}  bar")
+          "concurrency, in the runs interleaved by RPC when there")
+    print(f"{'requests':<17} {'interleave':>10} {'conc':>4} "
+          f"{'x throughput':>12} {'+p50 us':>8} {'+p99 us':>8} {'cpu x':>6}  "
+          "vs 1.00x")
     for r in rows:
         verdict = "PASS" if r["throughput_x"] >= THROUGHPUT_BAR else "FAIL"
-        print(f"{r['run']:<17} {r['concurrency']:>4} {r['throughput_x']:>12.3f} "
-              f"{r['p50_added_us']:>+8.2f} {r['p99_added_us']:>+8.0f} "
-              f"{r['cpu_x']:>6.3f}  {verdict}")
+        cpu = "-" if r["cpu_x"] is None else f"{r['cpu_x']:.3f}"
+        print(f"{r['run']:<17} {r['interleave']:>10} {r['concurrency']:>4} "
+              f"{r['throughput_x']:>12.3f} {r['p50_added_us']:>+8.2f} "
+              f"{r['p99_added_us']:>+8.0f} {cpu:>6}  {verdict}")
 
 
 def scale_rows(out):

@@ -6,7 +6,9 @@
 # benchmark (Google Benchmark) and the RPC chain benchmark twice, requests with
 # metainfo and requests without (--metainfo=false), each run with plain,
 # manual, manual-propagate, gls and noop-pair interleaved in the same
-# invocation, and the scale benchmark (the callback-API chain at 64 and 256
+# invocation, then twice more with plain, manual-propagate and gls
+# interleaved by RPC at every concurrency (--interleave=rpc: the throughput
+# bar's figures), and the scale benchmark (the callback-API chain at 64 and 256
 # calls in flight, cost growth with values, memory per in-flight request);
 # prints the summary table with the bars of BENCHMARKS.md (ratio
 # to the baseline of the same run, PASS/FAIL; benchmarks/summarize.py), and
@@ -15,6 +17,8 @@
 #   OUT/session.json           Google Benchmark's --benchmark_out
 #   OUT/rpc.json               rpc_benchmark's JSON, requests with metainfo
 #   OUT/rpc_no_metainfo.json   the same, requests without metainfo
+#   OUT/rpc_by_rpc.json, OUT/rpc_by_rpc_no_metainfo.json
+#                              the runs interleaved by RPC
 #   OUT/scale.json             scale_benchmark's JSON
 #   OUT/instructions.json      count_instructions.py's counts (callgrind)
 #   OUT/growth.png             the growth plot (also copied to
@@ -23,7 +27,8 @@
 #                              PASS/FAIL; the chain's figures of both runs
 #
 # and the programs' output as OUT/session.txt, OUT/rpc.txt,
-# OUT/rpc_no_metainfo.txt, OUT/scale.txt and OUT/instructions.txt; with
+# OUT/rpc_no_metainfo.txt, OUT/rpc_by_rpc.txt, OUT/rpc_by_rpc_no_metainfo.txt,
+# OUT/scale.txt and OUT/instructions.txt; with
 # Asio, also the gls::asio benchmark (OUT/asio.json, OUT/asio.txt;
 # BENCHMARKS.md "Asio executors"). Installs Debian's python3-matplotlib and
 # valgrind if missing (as root, or through sudo).
@@ -31,7 +36,7 @@
 # Usage: scripts/bench.sh [OUT]      (default OUT: build/bench/results/<time>)
 #   GLS_BENCH_INSTRUCTIONS=0 skips the instruction counts.
 #
-# About 10 minutes on 2 cores once built, 5 of them the instruction counts
+# About 12 minutes on 2 cores once built, 5 of them the instruction counts
 # (the first build takes about 15 minutes more).
 # Exits 0 whatever the bars say (2 if a program fails); see the PASS/FAIL column.
 set -euo pipefail
@@ -79,6 +84,19 @@ for metainfo in true false; do
     --modes=plain,manual,manual-propagate,gls,noop-pair --metainfo="${metainfo}" \
     --concurrency=1,8,64 --rounds=24 --slice_ms=150 --warmup_ms=300 \
     --alloc_rounds=3 --alloc_rpcs=500 --json="${out}/${name}.json" \
+    | tee "${out}/${name}.txt" || exit 2
+done
+# The throughput bar's runs: gls and manual-propagate interleaved by RPC at
+# every concurrency (--interleave=rpc), which resolves differences the runs
+# by slice above cannot at 8 and 64 (BENCHMARKS.md, "Interleaving").
+for metainfo in true false; do
+  name=rpc_by_rpc
+  if [[ ${metainfo} == false ]]; then name=rpc_by_rpc_no_metainfo; fi
+  echo "== RPC benchmark interleaved by RPC, --metainfo=${metainfo}"
+  "${build}/benchmarks/rpc_benchmark" \
+    --modes=plain,manual-propagate,gls --metainfo="${metainfo}" \
+    --interleave=rpc --concurrency=1,8,64 --rounds=36 --slice_ms=150 \
+    --warmup_ms=300 --alloc_rounds=0 --json="${out}/${name}.json" \
     | tee "${out}/${name}.txt" || exit 2
 done
 echo "== scale benchmark (callback API at 64 and 256 in flight, growth, memory)"
