@@ -26,7 +26,8 @@
 //     the input (key and value grammar of the spec; a member whose key was
 //     kept before is a duplicate) in order, at most 32, trimmed, joined by
 //     ','; it is idempotent with nothing dropped; *dropped is added to, and
-//     the count lies between the non-empty and all members left out.
+//     the count lies between the non-empty and all members left out;
+//     IsSanitizedTraceState(t) exactly when SanitizeTraceState(t) == t.
 //   - ParseBaggage(baggage), onto a Baggage holding a member already: exactly
 //     the members the spec's grammar accepts (key OWS "=" OWS value
 //     *(OWS ";" OWS property), key a token, value baggage-octets whose "%XX"
@@ -306,6 +307,14 @@ void CheckSanitizeTraceState(absl::string_view tracestate) {
   GLS_FUZZ_CHECK(
       dropped >= model.non_empty_left_out && dropped <= model.all_left_out,
       "SanitizeTraceState counts every non-empty member it leaves out");
+
+  GLS_FUZZ_CHECK(
+      gls::IsSanitizedTraceState(tracestate) == (sanitized == tracestate),
+      "IsSanitizedTraceState is true exactly when SanitizeTraceState "
+      "returns the input unchanged");
+  GLS_FUZZ_CHECK(
+      gls::IsSanitizedTraceState(sanitized),
+      "IsSanitizedTraceState accepts what SanitizeTraceState returns");
 
   size_t again_dropped = 0;
   GLS_FUZZ_CHECK(

@@ -169,4 +169,28 @@ std::string SanitizeTraceState(absl::string_view tracestate, size_t* dropped) {
   return out;
 }
 
+bool IsSanitizedTraceState(absl::string_view tracestate) {
+  if (tracestate.empty()) return true;
+  absl::InlinedVector<absl::string_view, kMaxTraceStateMembers> keys;
+  for (absl::string_view member : absl::StrSplit(tracestate, ',')) {
+    // SanitizeTraceState would drop an empty member and trim spaces.
+    if (member.empty() || TrimOws(member).size() != member.size()) {
+      return false;
+    }
+    const size_t eq = member.find('=');
+    if (eq == absl::string_view::npos || keys.size() == kMaxTraceStateMembers) {
+      return false;
+    }
+    const absl::string_view key = member.substr(0, eq);
+    for (absl::string_view k : keys) {
+      if (k == key) return false;
+    }
+    if (!IsTraceStateKey(key) || !IsTraceStateValue(member.substr(eq + 1))) {
+      return false;
+    }
+    keys.push_back(key);
+  }
+  return true;
+}
+
 }  // namespace gls

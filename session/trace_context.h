@@ -92,6 +92,12 @@ absl::string_view ValidTraceParent(absl::string_view traceparent);
 std::string SanitizeTraceState(absl::string_view tracestate,
                                size_t* dropped = nullptr);
 
+// True if SanitizeTraceState(tracestate) == tracestate: every list-member is
+// valid, without spaces or tabs around it, not empty and not a duplicate,
+// and there are at most kMaxTraceStateMembers. Builds nothing: a clean
+// tracestate can then be used as it is.
+bool IsSanitizedTraceState(absl::string_view tracestate);
+
 }  // namespace gls
 
 #endif  // GLS_SESSION_TRACE_CONTEXT_H_

@@ -121,6 +121,28 @@ TEST(TraceContextTest, SanitizesTraceState) {
   EXPECT_EQ(kept.substr(0, 9), "k0=v,k1=v");
 }
 
+// Tests that a tracestate counts as clean exactly when sanitizing would
+// leave it as it is.
+TEST(TraceContextTest, KnowsASanitizedTraceState) {
+  EXPECT_TRUE(IsSanitizedTraceState(""));
+  EXPECT_TRUE(IsSanitizedTraceState("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"));
+  EXPECT_TRUE(IsSanitizedTraceState("fw529a3039@dt=1,t61rcwkgmze@vendor=x"));
+  EXPECT_FALSE(IsSanitizedTraceState(" rojo=1"));       // trimmed
+  EXPECT_FALSE(IsSanitizedTraceState("rojo=1,\tk=v"));  // trimmed
+  EXPECT_FALSE(IsSanitizedTraceState("rojo=1,,k=v"));   // empty member
+  EXPECT_FALSE(IsSanitizedTraceState("rojo=1,"));       // empty member
+  EXPECT_FALSE(IsSanitizedTraceState(","));
+  EXPECT_FALSE(IsSanitizedTraceState("k=1,k=2"));  // duplicate
+  EXPECT_FALSE(IsSanitizedTraceState("Upper=1"));  // invalid key
+  EXPECT_FALSE(IsSanitizedTraceState("k=a=b"));    // invalid value
+  EXPECT_FALSE(IsSanitizedTraceState("no-equals"));
+  std::string members;
+  for (int i = 0; i < 33; ++i) {
+    absl::StrAppend(&members, i ? "," : "", "k", i, "=v");
+    EXPECT_EQ(IsSanitizedTraceState(members), i < 32) << i;
+  }
+}
+
 // Tests the spec's baggage example: properties, spaces, several members.
 TEST(BaggageTest, ParsesTheSpecExample) {
   Baggage b;

@@ -565,7 +565,10 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
   // members of every baggage header in order.
   absl::string_view traceparent;
   int traceparents = 0;
-  std::string tracestate;
+  // One tracestate header is viewed; several are joined.
+  absl::string_view tracestate;
+  int tracestates = 0;
+  std::string joined_tracestate;
   absl::InlinedVector<absl::string_view, 2> baggage_headers;
   // The request's persistent values, to be taken as prev holds them: in
   // canonical key order, the first value of a key.
@@ -577,8 +580,18 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
         traceparent = value;
         ++traceparents;
       } else if (name == kTraceStateHeader) {
-        if (!tracestate.empty()) tracestate.push_back(',');
-        tracestate.append(value.data(), value.size());
+        // (Joined with ',' even after an empty header: sanitizing drops
+        // empty members, so the result is the same.)
+        if (++tracestates == 1) {
+          tracestate = value;
+          return;
+        }
+        if (tracestates == 2) {
+          joined_tracestate.assign(tracestate.data(), tracestate.size());
+        }
+        joined_tracestate.push_back(',');
+        joined_tracestate.append(value.data(), value.size());
+        tracestate = joined_tracestate;
       } else {
         baggage_headers.push_back(value);
       }
@@ -649,9 +662,18 @@ bool RestoreFromSource(const session_internal::ContextSource& source, bool w3c,
     // copying its fields.
     const absl::string_view valid_traceparent =
         traceparents == 1 ? ValidTraceParent(traceparent) : absl::string_view();
-    const std::string sanitized = valid_traceparent.empty()
-                                      ? std::string()
-                                      : SanitizeTraceState(tracestate);
+    // A tracestate that is clean already (the usual case: the caller's
+    // tracer wrote it) is used as it is.
+    std::string sanitized_storage;
+    absl::string_view sanitized;
+    if (!valid_traceparent.empty()) {
+      if (IsSanitizedTraceState(tracestate)) {
+        sanitized = tracestate;
+      } else {
+        sanitized_storage = SanitizeTraceState(tracestate);
+        sanitized = sanitized_storage;
+      }
+    }
     // The request's baggage goes on as received when every member is
     // written as gls would write it and the call has none of its own: the
     // same header as parsing and encoding would make. Otherwise parsed.
