@@ -490,8 +490,10 @@ def main(argv):
     print()
     print(f"machine: {os.cpu_count()} x {cpu}; load average at start "
           f"{load_avg}")
+    by_rpc = "".join(f", {out}/{name}" for name, _, metainfo in BY_RPC_RUNS
+                     if metainfo in s.by_rpc)
     print(f"JSON: {out}/summary.json, {out}/session.json, {out}/rpc.json, "
-          f"{out}/rpc_no_metainfo.json, {out}/scale.json")
+          f"{out}/rpc_no_metainfo.json{by_rpc}, {out}/scale.json")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,10 @@ fi
 echo "== building (${build})"
 targets=(session_benchmark rpc_benchmark scale_benchmark)
 # asio_benchmark exists when the build found Asio (libasio-dev).
-if cmake --build "${build}" --target help 2>/dev/null | grep -qE '(^|[.][.][.] )asio_benchmark'; then
+# (The target list taken whole: `cmake | grep -q` under pipefail fails when
+# grep exits at its match while cmake is still writing.)
+if grep -qE '(^|[.][.][.] )asio_benchmark' \
+  <<<"$(cmake --build "${build}" --target help 2>/dev/null)"; then
   targets+=(asio_benchmark)
 fi
 cmake --build "${build}" -j "$(nproc)" --target "${targets[@]}" \

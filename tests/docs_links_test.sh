@@ -63,7 +63,10 @@ for page in "${pages[@]}"; do
       continue
     fi
     if [ -n "$anchor" ]; then
-      if [[ "$resolved" != *.md ]] || ! anchors "$resolved" | grep -qxF -- "$anchor"; then
+      # (The headings taken whole: `anchors | grep -q` under pipefail fails
+      # when grep exits at its match while awk is still writing.)
+      if [[ "$resolved" != *.md ]] ||
+        ! grep -qxF -- "$anchor" <<<"$(anchors "$resolved")"; then
         echo "FAIL: $page:$line: link to $target: $resolved has no heading #$anchor" >&2
         failures=$((failures + 1))
       fi

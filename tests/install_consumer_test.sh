@@ -24,13 +24,16 @@ run cmake -S "$consumer" -B "$work/build" -DCMAKE_PREFIX_PATH="$work/prefix" \
   -DCMAKE_BUILD_TYPE=Release
 run cmake --build "$work/build" -j 2
 "$work/build/consumer"
-# A shared build's package links the shared libraries.
+# A shared build's package links the shared libraries. (Outputs are taken
+# whole before they are searched: `cmd | grep -q` under pipefail fails when
+# grep exits at its first match and cmd dies writing the rest.)
 shared=false
-if find "$work/prefix" -name 'libgls_interceptors.so.*' | grep -q .; then
+if [ -n "$(find "$work/prefix" -name 'libgls_interceptors.so.*')" ]; then
   shared=true
-  readelf -d "$work/build/consumer" | grep -q 'NEEDED.*libgls_interceptors\.so\.[0-9]' ||
+  dynamic=$(readelf -d "$work/build/consumer")
+  grep -q 'NEEDED.*libgls_interceptors\.so\.[0-9]' <<<"$dynamic" ||
     { echo "FAILED: the consumer does not link libgls_interceptors.so"; exit 1; }
-  echo "consumer links $(readelf -d "$work/build/consumer" | sed -n 's/.*NEEDED.*\[\(libgls_[a-z_]*\.so\.[0-9]*\)\]/\1/p' | tr '\n' ' ')"
+  echo "consumer links $(sed -n 's/.*NEEDED.*\[\(libgls_[a-z_]*\.so\.[0-9]*\)\]/\1/p' <<<"$dynamic" | tr '\n' ' ')"
 fi
 
 has_asio=false
