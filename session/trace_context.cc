@@ -139,29 +139,44 @@ TraceContext ParseTraceContext(absl::string_view traceparent,
   return out;
 }
 
+namespace {
+
+// At most kMaxTraceStateMembers: in place, no allocation.
+using TraceStateKeys =
+    absl::InlinedVector<absl::string_view, kMaxTraceStateMembers>;
+
+// Whether SanitizeTraceState keeps `member` (trimmed, not empty) after the
+// members whose keys are in `keys`; if so, adds its key to `keys`.
+bool KeepTraceStateMember(absl::string_view member, TraceStateKeys& keys) {
+  const size_t eq = member.find('=');
+  if (eq == absl::string_view::npos || keys.size() == kMaxTraceStateMembers) {
+    return false;
+  }
+  const absl::string_view key = member.substr(0, eq);
+  bool duplicate = false;
+  for (absl::string_view k : keys) duplicate |= k == key;
+  if (duplicate || !IsTraceStateKey(key) ||
+      !IsTraceStateValue(member.substr(eq + 1))) {
+    return false;
+  }
+  keys.push_back(key);
+  return true;
+}
+
+}  // namespace
+
 std::string SanitizeTraceState(absl::string_view tracestate, size_t* dropped) {
   std::string out;
   out.reserve(tracestate.size());
-  // At most kMaxTraceStateMembers: in place, no allocation.
-  absl::InlinedVector<absl::string_view, kMaxTraceStateMembers> keys;
+  TraceStateKeys keys;
   size_t left_out = 0;
   for (absl::string_view member : absl::StrSplit(tracestate, ',')) {
     member = TrimOws(member);
     if (member.empty()) continue;  // empty list-members are allowed
-    const size_t eq = member.find('=');
-    if (eq == absl::string_view::npos || keys.size() == kMaxTraceStateMembers) {
+    if (!KeepTraceStateMember(member, keys)) {
       ++left_out;
       continue;
     }
-    const absl::string_view key = member.substr(0, eq);
-    const absl::string_view value = member.substr(eq + 1);
-    bool duplicate = false;
-    for (absl::string_view k : keys) duplicate |= k == key;
-    if (duplicate || !IsTraceStateKey(key) || !IsTraceStateValue(value)) {
-      ++left_out;
-      continue;
-    }
-    keys.push_back(key);
     if (!out.empty()) out.push_back(',');
     out.append(member.data(), member.size());
   }
@@ -171,24 +186,13 @@ std::string SanitizeTraceState(absl::string_view tracestate, size_t* dropped) {
 
 bool IsSanitizedTraceState(absl::string_view tracestate) {
   if (tracestate.empty()) return true;
-  absl::InlinedVector<absl::string_view, kMaxTraceStateMembers> keys;
+  TraceStateKeys keys;
   for (absl::string_view member : absl::StrSplit(tracestate, ',')) {
-    // SanitizeTraceState would drop an empty member and trim spaces.
-    if (member.empty() || TrimOws(member).size() != member.size()) {
+    // Sanitizing would drop an empty member, trim one, or leave one out.
+    if (member.empty() || TrimOws(member).size() != member.size() ||
+        !KeepTraceStateMember(member, keys)) {
       return false;
     }
-    const size_t eq = member.find('=');
-    if (eq == absl::string_view::npos || keys.size() == kMaxTraceStateMembers) {
-      return false;
-    }
-    const absl::string_view key = member.substr(0, eq);
-    for (absl::string_view k : keys) {
-      if (k == key) return false;
-    }
-    if (!IsTraceStateKey(key) || !IsTraceStateValue(member.substr(eq + 1))) {
-      return false;
-    }
-    keys.push_back(key);
   }
   return true;
 }
