@@ -7,6 +7,9 @@
 //                  completion starts the next call) and measures them as a
 //                  Slice (stats.h): throughput, client-side latency, process
 //                  CPU time and context switches.
+//   RunInterleavedClosedLoop  the same over several stubs interleaved by
+//                  RPC: every slot calls each stub in turn, so the stubs
+//                  share the machine alike at every moment; a Slice each.
 //   StartHeld      starts `count` calls the callback leaf holds (kHoldName)
 //                  and returns when they are all answered or failed.
 //
@@ -44,6 +47,21 @@ using Metadata = std::vector<std::pair<std::string, std::string>>;
 Slice RunClosedLoop(gls::examples::Greeter::Stub& stub,
                     const Metadata& metadata, int in_flight,
                     std::chrono::steady_clock::duration duration);
+
+// Keeps `in_flight` calls outstanding for `duration` over `stubs`,
+// interleaved by RPC: each of the `in_flight` slots has one call in flight at
+// a time and calls every stub in turn, one call each, in a new random order
+// every cycle (seeded by `seed` and the slot). Returns one Slice per stub, in
+// the order of `stubs`, holding that stub's calls only: `seconds` is the sum
+// of their latencies divided by `in_flight`, so rpcs / seconds is the
+// throughput the stub would have with `in_flight` calls of its own
+// outstanding (Little's law). No CPU time belongs to one stub: every slice
+// gets the loop's CPU time and context switches shared out by calls (the
+// same per call for all).
+std::vector<Slice> RunInterleavedClosedLoop(
+    const std::vector<gls::examples::Greeter::Stub*>& stubs,
+    const Metadata& metadata, int in_flight,
+    std::chrono::steady_clock::duration duration, uint32_t seed);
 
 // `count` calls named kHoldName in flight on `stub` at once, from Start until
 // their completions; Wait returns the number that did not end OK.

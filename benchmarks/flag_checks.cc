@@ -61,6 +61,14 @@ std::vector<int> FlagChecks::IntList(absl::string_view flag,
   return values;
 }
 
+bool FlagChecks::InterleaveRpcs(absl::string_view value) const {
+  if (value != "slice" && value != "rpc") {
+    Fail(
+        absl::StrCat("--interleave must be slice or rpc, not \"", value, "\""));
+  }
+  return value == "rpc";
+}
+
 Mode FlagChecks::ModeNamed(absl::string_view name) const {
   const std::optional<Mode> mode = ModeFromName(name);
   if (!mode.has_value()) Fail(absl::StrCat("unknown mode \"", name, "\""));

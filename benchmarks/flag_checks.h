@@ -45,6 +45,8 @@ class FlagChecks {
   std::vector<int> IntList(absl::string_view flag,
                            const std::vector<std::string>& texts, int min,
                            int max) const;
+  // --interleave: true for "rpc", false for "slice"; else Fail.
+  bool InterleaveRpcs(absl::string_view value) const;
   // The mode named `name`; else Fail.
   Mode ModeNamed(absl::string_view name) const;
   // kPlain, then the modes named in `names` other than plain (not empty:

@@ -9,7 +9,6 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "gls/benchmarks/chain_setup.h"
 #include "gls/benchmarks/flag_checks.h"
 
@@ -73,12 +72,8 @@ RpcOptions ParseRpcFlags(int argc, char** argv) {
       checks.AtLeast("slice_ms", absl::GetFlag(FLAGS_slice_ms), 1);
   options.warmup_ms =
       checks.AtLeast("warmup_ms", absl::GetFlag(FLAGS_warmup_ms), 1);
-  const std::string interleave = absl::GetFlag(FLAGS_interleave);
-  if (interleave != "slice" && interleave != "rpc") {
-    checks.Fail(absl::StrCat("--interleave must be slice or rpc, not \"",
-                             interleave, "\""));
-  }
-  options.interleave_rpcs = interleave == "rpc";
+  options.interleave_rpcs =
+      checks.InterleaveRpcs(absl::GetFlag(FLAGS_interleave));
   options.alloc_rounds =
       checks.AtLeast("alloc_rounds", absl::GetFlag(FLAGS_alloc_rounds), 0);
   options.alloc_rpcs =

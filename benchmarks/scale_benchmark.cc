@@ -17,7 +17,8 @@
 // Usage:
 //   scale_benchmark [--modes=plain,manual-propagate,gls]
 //                   [--concurrency=64,256] [--rounds=12] [--slice_ms=200]
-//                   [--warmup_ms=300] [--growth_values=0,1,8,64]
+//                   [--warmup_ms=300] [--interleave=slice]
+//                   [--growth_values=0,1,8,64]
 //                   [--growth_sizes=16,256,1024,2048]
 //                   [--growth_concurrency=16] [--growth_rounds=8]
 //                   [--in_flight=1000] [--memory_runs=3] [--json=PATH]

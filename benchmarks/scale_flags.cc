@@ -21,6 +21,12 @@ ABSL_FLAG(std::vector<std::string>, concurrency,
 ABSL_FLAG(int, rounds, 12, "rounds per concurrency of the load phase");
 ABSL_FLAG(int, slice_ms, 200, "milliseconds per mode and round");
 ABSL_FLAG(int, warmup_ms, 300, "warm-up milliseconds per mode and concurrency");
+ABSL_FLAG(std::string, interleave, "slice",
+          "how a round of the load phase interleaves the modes: slice (each "
+          "mode alone for slice_ms) or rpc (every slot of the closed loop "
+          "calls the modes in turn, one call each, for slice_ms x modes; "
+          "throughput from latency: calls in flight / mean latency; CPU time "
+          "is the round's per RPC, the same for every mode)");
 ABSL_FLAG(std::vector<std::string>, growth_values,
           std::vector<std::string>({"0", "1", "8", "64"}),
           "growth phase: numbers of persistent values (16 bytes each)");
@@ -43,7 +49,8 @@ namespace {
 constexpr char kUsage[] =
     "usage: scale_benchmark [--modes=plain,manual-propagate,gls] "
     "[--concurrency=64,256] [--rounds=12] [--slice_ms=200] [--warmup_ms=300] "
-    "[--growth_values=0,1,8,64] [--growth_sizes=16,256,1024,2048] "
+    "[--interleave=slice] [--growth_values=0,1,8,64] "
+    "[--growth_sizes=16,256,1024,2048] "
     "[--growth_concurrency=16] [--growth_rounds=8] [--in_flight=1000] "
     "[--memory_runs=3] [--json=PATH]";
 
@@ -64,6 +71,8 @@ ScaleOptions ParseScaleFlags(int argc, char** argv) {
       checks.AtLeast("slice_ms", absl::GetFlag(FLAGS_slice_ms), 1);
   options.warmup_ms =
       checks.AtLeast("warmup_ms", absl::GetFlag(FLAGS_warmup_ms), 1);
+  options.interleave_rpcs =
+      checks.InterleaveRpcs(absl::GetFlag(FLAGS_interleave));
   // At most 64 values and 2 KiB: what fits gls's default budget per call
   // (client::kDefaultMaxAddedBytes) with these names.
   options.growth_values = checks.IntList(

@@ -9,6 +9,9 @@
 //   --concurrency=64,256       calls in flight in the load phase, one run per
 //                              value
 //   --rounds=12 --slice_ms=200 --warmup_ms=300   load phase
+//   --interleave=slice         load phase: each mode alone for slice_ms per
+//                              round, or rpc: every slot of the closed loop
+//                              calls the modes in turn, one call each
 //   --growth_values=0,1,8,64   growth by persistent values (16 B each)
 //   --growth_sizes=16,256,1024,2048   growth by the size of one value
 //   --growth_concurrency=16 --growth_rounds=8
@@ -40,6 +43,8 @@ struct ScaleOptions {
   int rounds = 12;
   int slice_ms = 200;
   int warmup_ms = 300;
+  // Load phase interleaved by RPC (--interleave=rpc) instead of by slice.
+  bool interleave_rpcs = false;
   std::vector<int> growth_values = {0, 1, 8, 64};
   std::vector<int> growth_sizes = {16, 256, 1024, 2048};
   int growth_concurrency = 16;

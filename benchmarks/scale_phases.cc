@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -24,6 +25,7 @@
 namespace gls_bench {
 namespace {
 
+using ::gls::examples::Greeter;
 using ::gls::examples::HelloReply;
 using ::gls::examples::HelloRequest;
 
@@ -87,15 +89,32 @@ bool CheckCallback(const CallbackChain& chain) {
 std::vector<ScaleLoad> RunScaleLoad(const CallbackChains& chains,
                                     const ScaleOptions& options) {
   const Metadata metadata = RequestMetadata();
+  std::vector<Greeter::Stub*> stubs;
+  for (Mode mode : options.modes) stubs.push_back(chains.at(mode)->stub.get());
+  const int n = static_cast<int>(stubs.size());
+  std::mt19937 rng(20240601);
   std::vector<ScaleLoad> results;
   for (int concurrency : options.concurrency) {
-    for (Mode mode : options.modes) {
-      RunClosedLoop(*chains.at(mode)->stub, metadata, concurrency,
-                    std::chrono::milliseconds(options.warmup_ms));
+    std::vector<std::vector<Slice>> slices(n);  // slices[m][round]
+    if (options.interleave_rpcs) {
+      // Warmed together, as they are measured: no mode is the last warmed.
+      RunInterleavedClosedLoop(stubs, metadata, concurrency,
+                               std::chrono::milliseconds(options.warmup_ms) * n,
+                               rng());
+      for (int round = 0; round < options.rounds; ++round) {
+        std::vector<Slice> round_slices = RunInterleavedClosedLoop(
+            stubs, metadata, concurrency,
+            std::chrono::milliseconds(options.slice_ms) * n, rng());
+        for (int m = 0; m < n; ++m) slices[m].push_back(round_slices[m]);
+      }
+    } else {
+      for (Greeter::Stub* stub : stubs) {
+        RunClosedLoop(*stub, metadata, concurrency,
+                      std::chrono::milliseconds(options.warmup_ms));
+      }
+      slices = RunRounds(chains, options.modes, metadata, concurrency,
+                         options.rounds, options.slice_ms);
     }
-    std::vector<std::vector<Slice>> slices =
-        RunRounds(chains, options.modes, metadata, concurrency, options.rounds,
-                  options.slice_ms);
     ScaleLoad load;
     load.concurrency = concurrency;
     load.modes = SummarizeLoad(concurrency, options.modes, slices);

@@ -8,8 +8,11 @@
 //      gls, none in the others.
 //   2. RunScaleLoad: for each concurrency, options.rounds rounds; in each,
 //      every mode of options.modes keeps `concurrency` calls in flight for
-//      slice_ms, in an order that rotates every round. Requests carry the
-//      metainfo of rpc_benchmark (3 persistent values, 1 transient).
+//      slice_ms, in an order that rotates every round, or, with
+//      options.interleave_rpcs, the modes share one closed loop of
+//      `concurrency` calls for slice_ms x modes, interleaved by RPC
+//      (RunInterleavedClosedLoop; warmed up the same way). Requests carry
+//      the metainfo of rpc_benchmark (3 persistent values, 1 transient).
 //   3. RunGrowth: manual-propagate and gls at growth_concurrency, at every
 //      point (a number of persistent values of 16 B each, or the size of one
 //      value); growth_rounds rounds, each running every point and mode once,
